@@ -1,0 +1,115 @@
+"""Cross-cutting data: the person (keyed by Entra ID tenant + object id) and the outbox."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class PortalUserManager(UserManager):
+    def _create_user(self, username, email, password, **extra_fields):  # type: ignore[override]
+        email = self.normalize_email(email or "")
+        user = self.model(username=username, email=email, **extra_fields)
+        user.set_password(password)
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+
+class Role(models.TextChoices):
+    """Portal roles. Each is a Django group of the same name, mapped from Entra ID app roles."""
+
+    STAFF = "staff", "Staff"
+    CI_TEAM = "ci_team", "CI Team"
+    JOURNEY_OWNER = "journey_owner", "Journey Owner"
+    MANAGER = "manager", "Manager"
+    ADMIN = "admin", "Admin"
+    DDI_SERVICE = "ddi_service", "DDI service"
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person (or machine identity). Stable key: ``tid`` + ``oid``, never the e-mail."""
+
+    username = models.CharField(max_length=150, unique=True)
+    tid = models.CharField("tenant id", max_length=64, blank=True, default="")
+    oid = models.CharField("object id", max_length=64, blank=True, default="")
+    display_name = models.CharField(max_length=200, blank=True, default="")
+    email = models.EmailField(blank=True, default="")
+    department = models.ForeignKey(
+        "journeys.Department", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    job_role = models.ForeignKey(
+        "journeys.Role", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_staff = models.BooleanField("admin site access", default=False)
+    is_active = models.BooleanField(default=True)
+    is_demo = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = PortalUserManager()
+
+    USERNAME_FIELD = "username"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = ["email"]
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tid", "oid"], condition=~Q(oid=""), name="user_unique_entra_identity"
+            ),
+            models.CheckConstraint(
+                condition=Q(oid="") | ~Q(tid=""), name="user_oid_needs_tid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    def get_full_name(self) -> str:
+        return self.display_name or self.username
+
+    def get_short_name(self) -> str:
+        return (self.display_name or self.username).split(" ")[0]
+
+
+class OutboxMessage(models.Model):
+    """A side effect written in the same transaction as the change that causes it.
+
+    A dispatcher hands it to Celery after commit; a periodic sweeper re-sends any row not yet
+    done, so a broker outage delays side effects but never loses them. The task is keyed by
+    this row, so it runs its handler at most once to completion.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    topic = models.CharField(max_length=80)
+    payload = models.JSONField(default=dict)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=Q(state="pending"),
+                name="outbox_pending_idx",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state="done", done_at__isnull=False) | ~Q(state="done"),
+                name="outbox_done_has_time",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} #{self.pk} ({self.state})"

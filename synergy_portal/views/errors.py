@@ -1,0 +1,26 @@
+"""Error pages in the portal's own design (plain context: they must never fail themselves)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.template import loader
+
+
+def _render(request: HttpRequest, template: str, status: int) -> HttpResponse:
+    try:
+        body = loader.render_to_string(template, {}, request)
+    except Exception:  # noqa: BLE001 - the error page itself must not raise
+        body = f"<h1>Error {status}</h1>"
+    return HttpResponse(body, status=status)
+
+
+def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _render(request, "errors/403.html", 403)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return _render(request, "errors/404.html", 404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return _render(request, "errors/500.html", 500)
