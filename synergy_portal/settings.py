@@ -98,7 +98,7 @@ TEMPLATES = [
 # --- Databases: PostgreSQL everywhere -------------------------------------------------------
 
 
-def _database(url: str, *, engine: str | None = None) -> dict:
+def _database(url: str) -> dict:
     config = environ.Env.db_url_config(url)
     if not config["ENGINE"].endswith("postgresql"):
         raise ImproperlyConfigured("Synergy Portal runs on PostgreSQL only (DATABASE_URL).")
@@ -106,8 +106,6 @@ def _database(url: str, *, engine: str | None = None) -> dict:
     config["HOST"] = unquote(str(config.get("HOST", "")))
     config["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     config["CONN_HEALTH_CHECKS"] = True
-    if engine:
-        config["ENGINE"] = engine
     return config
 
 
@@ -119,10 +117,7 @@ if not DATABASE_URL:
     )
 DATABASES = {
     "default": _database(DATABASE_URL),
-    "reporting": _database(
-        env.str("REPORTING_DATABASE_URL", default=DATABASE_URL),
-        engine="synergy_portal.db",
-    ),
+    "reporting": _database(env.str("REPORTING_DATABASE_URL", default=DATABASE_URL)),
 }
 DATABASE_ROUTERS = ["synergy_portal.db.routers.ReportingRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -291,4 +286,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+CELERY_BEAT_SCHEDULE = {
+    "outbox-sweep": {"task": "outbox.sweep", "schedule": float(OUTBOX_SWEEP_SECONDS)},
 }

@@ -20,3 +20,30 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
 
     with django_db_blocker.unblock():
         call_command("migrate", database="reporting", verbosity=0, interactive=False)
+
+
+@pytest.fixture
+def redis_process():  # type: ignore[no-untyped-def]
+    """A private Redis server the test may stop and restart (a real outage, not a mock)."""
+    from tests.redis_process import RedisProcess
+
+    server = RedisProcess()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def celery_broker(redis_process, settings):  # type: ignore[no-untyped-def]
+    """Point the Celery app (and the readiness probe) at the private Redis for this test."""
+    from synergy_portal.celery import app
+
+    previous = app.conf.broker_url
+    app.conf.broker_url = redis_process.url
+    settings.CELERY_BROKER_URL = redis_process.url
+    app.pool.force_close_all()
+    app._pool = None
+    yield redis_process
+    app.conf.broker_url = previous
+    app.pool.force_close_all()
+    app._pool = None
