@@ -9,7 +9,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Deferrable, Q
 
+from synergy_portal.audit import audited
 
+
+@audited()
 class Department(models.Model):
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=120, unique=True)
@@ -22,6 +25,7 @@ class Department(models.Model):
         return self.name
 
 
+@audited()
 class Role(models.Model):
     """A job role, with how many people do it and what an hour of their time costs."""
 
@@ -48,6 +52,7 @@ class Role(models.Model):
         return self.name
 
 
+@audited()
 class DnaTheme(models.Model):
     """The seven Synergy DNA themes of the force technology strategy."""
 
@@ -63,6 +68,7 @@ class DnaTheme(models.Model):
         return self.name
 
 
+@audited()
 class Application(models.Model):
     """An entry in the application portfolio (the technical-debt register)."""
 
@@ -104,6 +110,7 @@ class Application(models.Model):
         return self.name
 
 
+@audited()
 class Journey(models.Model):
     """A user journey: how a piece of work gets done, end to end."""
 
@@ -131,6 +138,7 @@ class Journey(models.Model):
         return self.name
 
 
+@audited()
 class JourneyRole(models.Model):
     """Which roles perform a journey, and how often each person does it."""
 
@@ -150,6 +158,7 @@ class JourneyRole(models.Model):
         return f"{self.role} on {self.journey}"
 
 
+@audited()
 class JourneyStep(models.Model):
     """An ordered step of a journey. Retired, never deleted, once opportunities point at it."""
 

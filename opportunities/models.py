@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from synergy_portal.audit import audited
+
 USER = settings.AUTH_USER_MODEL
 
 
@@ -55,6 +57,7 @@ class ReferenceCounter(models.Model):
         return f"{self.year}: {self.last}"
 
 
+@audited()
 class DeliveryCycle(models.Model):
     """A 2-Speed delivery cycle: four working days with a capacity in delivery days."""
 
@@ -83,6 +86,7 @@ class DeliveryCycle(models.Model):
         return self.name
 
 
+@audited(exclude=["search_vector"])
 class Opportunity(models.Model):
     reference = models.CharField(max_length=16, unique=True, editable=False)
     title = models.CharField(max_length=120)
@@ -228,6 +232,7 @@ class StatusChange(models.Model):
         return f"{self.opportunity_id}: {self.from_status or '∅'} → {self.to_status}"
 
 
+@audited()
 class Support(models.Model):
     """A "me too": one per person per opportunity."""
 
@@ -257,6 +262,7 @@ class Follow(models.Model):
         return f"{self.user_id} follows {self.opportunity_id}"
 
 
+@audited()
 class Comment(models.Model):
     opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="comments")
@@ -283,6 +289,7 @@ def attachment_path(instance: Attachment, filename: str) -> str:
     return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
 
 
+@audited()
 class Attachment(models.Model):
     opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to=attachment_path, max_length=200)
@@ -299,6 +306,7 @@ class Attachment(models.Model):
         return self.original_name
 
 
+@audited()
 class ScoringModel(models.Model):
     """A versioned set of weights and parameters for the journey-impact score."""
 
@@ -322,6 +330,7 @@ class ScoringModel(models.Model):
         return f"v{self.version} {self.name}"
 
 
+@audited()
 class Score(models.Model):
     """One scoring of an opportunity: inputs, model version and the breakdown of every term."""
 
@@ -361,6 +370,7 @@ class Score(models.Model):
         return f"{self.opportunity_id} v{self.model_id}: {self.priority:.0f}"
 
 
+@audited()
 class Benefit(models.Model):
     """A realised benefit recorded after delivery."""
 

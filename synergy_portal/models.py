@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pghistory
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin, UserManager
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from synergy_portal.audit import audited
 
 
 class PortalUserManager(UserManager):
@@ -29,6 +32,7 @@ class Role(models.TextChoices):
     DDI_SERVICE = "ddi_service", "DDI service"
 
 
+@audited(exclude=["password", "last_login"])
 class User(AbstractBaseUser, PermissionsMixin):
     """A person (or machine identity). Stable key: ``tid`` + ``oid``, never the e-mail."""
 
@@ -113,3 +117,14 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} #{self.pk} ({self.state})"
+
+
+# Role changes: a row each time a person gains or loses a role group (at sign-in or by hand).
+pghistory.track(
+    pghistory.InsertEvent("role.added"),
+    pghistory.DeleteEvent("role.removed"),
+    obj_field=None,
+    append_only=True,
+    model_name="UserRoleEvent",
+    app_label="synergy_portal",
+)(User.groups.through)

@@ -48,12 +48,18 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django.contrib.humanize",
     "rest_framework",
+    # Always installed so migrations never depend on DEBUG; its authentication class is only
+    # enabled when DEBUG is on (see REST_FRAMEWORK below).
+    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "django_htmx",
     "django_celery_beat",
     "template_partials",
     "csp",
+    "pgtrigger",
+    "pghistory",
+    "pghistory.admin",
     "synergy_portal",
     "journeys",
     "opportunities",
@@ -67,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -182,6 +189,40 @@ ENTRA_AUTHORITY = env.str(
 )
 ENTRA_REDIRECT_URI = env.str("ENTRA_REDIRECT_URI", default="")
 ENTRA_API_AUDIENCE = env.str("ENTRA_API_AUDIENCE", default="")
+# Where Entra ID sends the browser after its own sign-out; must also be a registered redirect
+# URI. Empty: the portal's home page on the host of the request.
+ENTRA_POST_LOGOUT_REDIRECT_URI = env.str("ENTRA_POST_LOGOUT_REDIRECT_URI", default="")
+# A PEM bundle that alone is trusted for the identity provider's TLS certificate (a pinned
+# corporate CA, or a test CA). When set, environment variables such as REQUESTS_CA_BUNDLE and
+# proxy settings are ignored for calls to the identity provider (they override `verify=`).
+ENTRA_CA_BUNDLE = env.str("ENTRA_CA_BUNDLE", default="")
+ENTRA_HTTP_TIMEOUT = env.float("ENTRA_HTTP_TIMEOUT", default=10.0)
+# Entra ID app role value -> portal role (synergy_portal.models.Role value). A person with none
+# of these app roles is Staff.
+ENTRA_ROLE_MAP: dict[str, str] = {
+    "Synergy.CITeam": "ci_team",
+    "Synergy.JourneyOwner": "journey_owner",
+    "Synergy.Manager": "manager",
+    "Synergy.Admin": "admin",
+    "Synergy.DDI": "ddi_service",
+}
+if ENTRA_CLIENT_ID and not DEBUG:
+    _entra_missing = [
+        name
+        for name, value in (
+            ("ENTRA_TENANT_ID", ENTRA_TENANT_ID),
+            ("ENTRA_CLIENT_SECRET", ENTRA_CLIENT_SECRET),
+            ("ENTRA_AUTHORITY", ENTRA_AUTHORITY),
+            ("ENTRA_REDIRECT_URI", ENTRA_REDIRECT_URI),
+        )
+        if not value
+    ]
+    if _entra_missing:
+        raise ImproperlyConfigured(
+            "Entra ID sign-in is half configured: set " + ", ".join(_entra_missing) + "."
+        )
+    if not ENTRA_REDIRECT_URI.startswith("https://"):
+        raise ImproperlyConfigured("ENTRA_REDIRECT_URI must be an https:// address.")
 PSEUDONYM_KEY = env.str("PSEUDONYM_KEY", default=SECRET_KEY)
 
 # --- Sessions, cookies and security headers ---------------------------------------------------
@@ -224,6 +265,16 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+if ENTRA_AUTHORITY:
+    # Signing out redirects the sign-out form's POST to Entra ID's end-session endpoint, and
+    # browsers apply form-action to the redirect target as well.
+    from urllib.parse import urlsplit as _urlsplit
+
+    _entra_parts = _urlsplit(ENTRA_AUTHORITY)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        f"{_entra_parts.scheme}://{_entra_parts.netloc}"
+    )
+
 # --- Static and media -------------------------------------------------------------------------
 
 STATIC_URL = "/static/"
@@ -257,8 +308,12 @@ PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 # --- API --------------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # Entra ID bearer tokens first, so a 401 carries `WWW-Authenticate: Bearer`. DRF's own
+    # tokens are a local convenience only: never accepted with DEBUG off.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "synergy_portal.api_auth.EntraBearerAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+        *(["rest_framework.authentication.TokenAuthentication"] if DEBUG else []),
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -282,12 +337,26 @@ USE_TZ = True
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "security_json": {"()": "synergy_portal.security_log.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "security": {"class": "logging.StreamHandler", "formatter": "security_json"},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "synergy.security": {"handlers": ["security"], "level": "INFO", "propagate": False},
+    },
 }
 
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "outbox.sweep", "schedule": float(OUTBOX_SWEEP_SECONDS)},
 }
+
+# Audit trail (django-pghistory on django-pgtrigger). Triggers are installed by migrations;
+# installing on migrate as well covers the auto-created user↔group table (role changes).
+PGTRIGGER_INSTALL_ON_MIGRATE = True
+PGHISTORY_APPEND_ONLY = True

@@ -15,6 +15,9 @@ def _render(request: HttpRequest, template: str, status: int) -> HttpResponse:
 
 
 def forbidden(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    from synergy_portal.security_log import security_event
+
+    security_event("permission.denied", request=request, outcome="denied")
     return _render(request, "errors/403.html", 403)
 
 
