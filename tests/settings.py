@@ -25,4 +25,4 @@ CONN_MAX_AGE = 0
 for _db in DATABASES.values():
     _db["CONN_MAX_AGE"] = 0
 CELERY_TASK_ALWAYS_EAGER = False
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - quiets WhiteNoise's missing-root warning
+os.makedirs(str(STATIC_ROOT), exist_ok=True)  # noqa: F405 - quiets WhiteNoise's missing-root warning
