@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "synergy_portal.apps.PortalStaticFilesConfig",
     "django.contrib.postgres",
     "django.contrib.humanize",
     "rest_framework",
@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -360,3 +361,8 @@ CELERY_BEAT_SCHEDULE = {
 # installing on migrate as well covers the auto-created user↔group table (role changes).
 PGTRIGGER_INSTALL_ON_MIGRATE = True
 PGHISTORY_APPEND_ONLY = True
+
+# Rate limits: counted in the Redis cache; a refusal is a 429 with Retry-After.
+RATELIMIT_VIEW = "synergy_portal.ratelimits.too_many_requests"
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_IP_META_KEY = "REMOTE_ADDR"

@@ -26,4 +26,9 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return _render(request, "errors/500.html", 500)
+    # No request context: the database may be what failed, and context processors query it.
+    try:
+        body = loader.render_to_string("errors/500.html", {"request": None})
+    except Exception:  # noqa: BLE001 - the error page itself must not raise
+        body = "<h1>Sorry, something went wrong</h1>"
+    return HttpResponse(body, status=500)
