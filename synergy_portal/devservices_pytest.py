@@ -6,7 +6,14 @@ Starts the private PostgreSQL and Redis when the environment names no servers, s
 
 from __future__ import annotations
 
-from synergy_portal.devservices import ensure_services, require_services_or_fail
+from typing import Any
+
+from synergy_portal.devservices import ensure_services, require_services_or_fail, stop_services
 
 require_services_or_fail()
 ensure_services()
+
+
+def pytest_unconfigure(config: Any) -> None:
+    # Stop while pytest's output streams are still open (atexit would be too late).
+    stop_services()
