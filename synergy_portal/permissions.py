@@ -113,7 +113,8 @@ def can(user: Any, action: Action | str, obj: Any = None) -> bool:
         )
     if action is Action.WITHDRAW:
         return (
-            obj is not None
+            bool(roles & _PEOPLE)
+            and obj is not None
             and obj.submitter_id == user.pk
             and obj.status in {"draft", "submitted", "triage", "assessing", "backlog"}
         )
