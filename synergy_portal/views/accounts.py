@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth import get_user_model, login, logout
+from django.contrib.auth import get_user_model, login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from synergy_portal import entra
 from synergy_portal.demo_users import DEMO_USERS
 
 DEV_LOGIN_UNKNOWN_USER = "Choose one of the demo users listed."
@@ -23,17 +24,40 @@ def _safe_next(request: HttpRequest) -> str:
     return settings.LOGIN_REDIRECT_URL
 
 
+def _login_page(
+    request: HttpRequest, *, error: str = "", error_field: str = "", status: int = 200
+) -> HttpResponse:
+    """The sign-in page; ``error_field`` says what an error is about: "sso" or "username"."""
+    context = {
+        "next": _safe_next(request),
+        "entra_configured": entra.sso_configured(),
+        "demo_users": DEMO_USERS if settings.SYNERGY_DEV_LOGIN else [],
+    }
+    if error:
+        context.update(error=error, error_field=error_field)
+    return render(request, "accounts/login.html", context, status=status)
+
+
 @require_GET
 def login_page(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "accounts/login.html",
-        {
-            "next": _safe_next(request),
-            "entra_configured": bool(settings.ENTRA_CLIENT_ID and settings.ENTRA_AUTHORITY),
-            "demo_users": DEMO_USERS if settings.SYNERGY_DEV_LOGIN else [],
-        },
-    )
+    """The sign-in page; with ``?sso=1``, straight on to Entra ID's sign-in."""
+    if request.GET.get("sso") != "1":
+        return _login_page(request)
+    try:
+        authorize_url = entra.sign_in_begin(request, next_url=_safe_next(request))
+    except entra.SignInRefused as refusal:
+        return _login_page(request, error=refusal.message, error_field="sso", status=refusal.status)
+    return redirect(authorize_url)
+
+
+@require_GET
+def entra_callback(request: HttpRequest) -> HttpResponse:
+    """Entra ID redirects here with ``code`` and ``state`` (or an ``error``)."""
+    try:
+        next_url = entra.sign_in_complete(request)
+    except entra.SignInRefused as refusal:
+        return _login_page(request, error=refusal.message, error_field="sso", status=refusal.status)
+    return redirect(next_url)
 
 
 @require_http_methods(["POST"])
@@ -47,16 +71,8 @@ def dev_login(request: HttpRequest) -> HttpResponse:
     if username in known:
         user = get_user_model().objects.filter(username=username, is_demo=True).first()
     if user is None:
-        return render(
-            request,
-            "accounts/login.html",
-            {
-                "next": _safe_next(request),
-                "entra_configured": bool(settings.ENTRA_CLIENT_ID),
-                "demo_users": DEMO_USERS,
-                "error": DEV_LOGIN_UNKNOWN_USER,
-            },
-            status=400,
+        return _login_page(
+            request, error=DEV_LOGIN_UNKNOWN_USER, error_field="username", status=400
         )
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     return redirect(_safe_next(request))
@@ -64,5 +80,5 @@ def dev_login(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    logout(request)
-    return redirect(settings.LOGOUT_REDIRECT_URL)
+    """Sign out here and, after an Entra ID sign-in, at Entra ID too."""
+    return redirect(entra.sign_out(request))
