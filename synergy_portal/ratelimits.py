@@ -20,6 +20,9 @@ MSG_TOO_MANY = "Too many requests. Please wait a minute and try again."
 
 # name: (key, rate). Keys: per signed-in user where there is one, else per client address.
 BUDGETS: dict[str, tuple[str, str]] = {
+    # Officers at one station share an address at shift change: the SSO budget is generous
+    # (Entra ID throttles too); the developer sign-in is tight.
+    "sso": ("ip", "300/m"),
     "signin": ("ip", "20/m"),
     "submit": ("synergy_portal.ratelimits.user_or_ip", "10/m"),
     "comment": ("synergy_portal.ratelimits.user_or_ip", "20/m"),

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from synergy_portal.ratelimits import limited
 from synergy_portal import entra
 from synergy_portal.demo_users import DEMO_USERS
 
@@ -39,6 +40,7 @@ def _login_page(
 
 
 @require_GET
+@limited("sso", method="GET")
 def login_page(request: HttpRequest) -> HttpResponse:
     """The sign-in page; with ``?sso=1``, straight on to Entra ID's sign-in."""
     if request.GET.get("sso") != "1":
@@ -51,6 +53,7 @@ def login_page(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@limited("sso", method="GET")
 def entra_callback(request: HttpRequest) -> HttpResponse:
     """Entra ID redirects here with ``code`` and ``state`` (or an ``error``)."""
     try:
@@ -61,6 +64,7 @@ def entra_callback(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["POST"])
+@limited("signin")
 def dev_login(request: HttpRequest) -> HttpResponse:
     """Sign in as a demo user. Exists only when SYNERGY_DEV_LOGIN=1 (never in production)."""
     if not settings.SYNERGY_DEV_LOGIN:
