@@ -8,17 +8,28 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any, TypeVar
 
-from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Model
 
-from journeys.models import Application, Department, Journey, JourneyRole, JourneyStep, Role
+from journeys.models import (
+    Application,
+    Department,
+    DnaTheme,
+    Journey,
+    JourneyRole,
+    JourneyStep,
+    Role,
+)
 from opportunities.models import DeliveryCycle, ScoringModel
 from opportunities.scoring import DEFAULT_PARAMETERS, DEFAULT_WEIGHTS
 from synergy_portal.demo_seed import vocabulary as V
 from synergy_portal.models import Role as PortalRole
 from synergy_portal.models import User
 from synergy_portal.services import demo_users_ensure, role_groups_ensure
+
+M = TypeVar("M", bound=Model)
 
 PEOPLE = 2000
 PERSON_USERNAME = "demo.person.{:04d}"
@@ -55,13 +66,13 @@ class Force:
     journeys: list[JourneyInfo]
     application_names: dict[int, str]
     application_ids: list[int]
-    role_cost: dict[int, float]
     role_headcount: dict[int, int]
     theme_ids: list[int]
-    # Everyone who can act in the demo: the five demo users first, then the pool in order.
+    # Everyone who can act in the demo (user ids): the demo users first, then the pool.
     people: list[int]
-    people_department: list[int | None]
+    department_of: dict[int, int | None]
     demo_user_ids: dict[str, int]
+    journey_hourly_cost: dict[int, float]
     ci_ids: list[int]
     scoring_model_id: int
     cycles: dict[date, int] = field(default_factory=dict)  # Monday -> cycle id
@@ -72,15 +83,35 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def _upsert(model: type[M], defaults: dict[str, Any] | None = None, **lookup: Any) -> M:
+    """``update_or_create`` that writes only when something differs, so a re-run leaves no
+    audit-history or DDI change-log rows for reference data nobody changed."""
+    defaults = defaults or {}
+    row = model._default_manager.filter(**lookup).first()
+    if row is None:
+        row = model(**lookup, **defaults)
+        row.full_clean(validate_unique=False)
+        row.save()
+        return row
+    changed = [name for name, value in defaults.items() if getattr(row, name) != value]
+    if changed:
+        for name in changed:
+            setattr(row, name, defaults[name])
+        row.full_clean(validate_unique=False)
+        row.save(update_fields=changed)
+    return row
+
+
 @transaction.atomic
 def reference_data_ensure() -> dict[str, int]:
     """Departments, roles, applications, journeys, journey roles and steps. Idempotent."""
     departments = {
-        code: Department.objects.update_or_create(code=code, defaults={"name": name})[0]
+        code: _upsert(Department, code=code, defaults={"name": name})
         for code, name in V.DEPARTMENTS
     }
     roles = {
-        spec.code: Role.objects.update_or_create(
+        spec.code: _upsert(
+            Role,
             code=spec.code,
             defaults={
                 "name": spec.name,
@@ -88,11 +119,12 @@ def reference_data_ensure() -> dict[str, int]:
                 "headcount": spec.headcount,
                 "hourly_cost": spec.hourly_cost,
             },
-        )[0]
+        )
         for spec in V.ROLES
     }
     applications = {
-        spec.slug: Application.objects.update_or_create(
+        spec.slug: _upsert(
+            Application,
             slug=spec.slug,
             defaults={
                 "name": spec.name,
@@ -103,12 +135,13 @@ def reference_data_ensure() -> dict[str, int]:
                 "debt_rating": spec.debt_rating,
                 "business_owner": spec.business_owner,
             },
-        )[0]
+        )
         for spec in V.APPLICATIONS
     }
     steps = 0
     for spec in V.JOURNEYS:
-        journey, _ = Journey.objects.update_or_create(
+        journey = _upsert(
+            Journey,
             slug=spec.slug,
             defaults={
                 "name": spec.name,
@@ -117,11 +150,15 @@ def reference_data_ensure() -> dict[str, int]:
             },
         )
         for code, per_week in spec.roles:
-            JourneyRole.objects.update_or_create(
-                journey=journey, role=roles[code], defaults={"times_per_week": Decimal(per_week)}
+            _upsert(
+                JourneyRole,
+                journey=journey,
+                role=roles[code],
+                defaults={"times_per_week": Decimal(per_week)},
             )
         for position, step_spec in enumerate(spec.steps, start=1):
-            step, _ = JourneyStep.objects.update_or_create(
+            step = _upsert(
+                JourneyStep,
                 journey=journey,
                 position=position,
                 defaults={"name": step_spec.name, "typical_minutes": step_spec.minutes},
@@ -154,7 +191,8 @@ def people_ensure(*, count: int = PEOPLE) -> dict[str, int]:
     users = demo_users_ensure()
     for user in users:
         role = roles[V.DEMO_USER_ROLES[user.username]]
-        User.objects.filter(pk=user.pk).update(job_role=role, department_id=role.department_id)
+        if (user.job_role_id, user.department_id) != (role.pk, role.department_id):
+            User.objects.filter(pk=user.pk).update(job_role=role, department_id=role.department_id)
 
     role_codes = [spec.code for spec in V.ROLES if spec.code != "ci-analyst"]
     weights = [spec.headcount for spec in V.ROLES if spec.code != "ci-analyst"]
@@ -238,8 +276,8 @@ def delivery_cycles_ensure(*, anchor: date) -> tuple[dict[date, int], date]:
     """
     active = _monday(anchor - timedelta(days=1))
     rng = random.Random(f"cycles-{active.isoformat()}")
-    cycles: dict[date, int] = {}
     app_names = [spec.name for spec in V.APPLICATIONS if spec.lifecycle == "live"]
+    wanted: dict[str, DeliveryCycle] = {}
     for weeks_back in range(CYCLE_WEEKS, -2, -1):
         monday = active - timedelta(weeks=weeks_back)
         iso = monday.isocalendar()
@@ -249,18 +287,18 @@ def delivery_cycles_ensure(*, anchor: date) -> tuple[dict[date, int], date]:
         else:
             state = DeliveryCycle.State.ACTIVE if weeks_back == 0 else DeliveryCycle.State.PLANNED
             outcome = ""
-        capacity = Decimal(rng.choice(["8", "9", "10", "10", "11", "12"]))
-        cycle, _ = DeliveryCycle.objects.get_or_create(
-            name=f"Cycle {iso.year}-W{iso.week:02d}",
-            defaults={
-                "starts_on": monday,
-                "ends_on": monday + timedelta(days=3),
-                "capacity_days": capacity,
-                "state": state,
-                "outcome": outcome,
-            },
+        name = f"Cycle {iso.year}-W{iso.week:02d}"
+        wanted[name] = DeliveryCycle(
+            name=name,
+            starts_on=monday,
+            ends_on=monday + timedelta(days=3),
+            capacity_days=Decimal(rng.choice(["8", "9", "10", "10", "11", "12"])),
+            state=state,
+            outcome=outcome,
         )
-        cycles[monday] = cycle.pk
+    DeliveryCycle.objects.bulk_create(list(wanted.values()), ignore_conflicts=True)
+    rows = DeliveryCycle.objects.filter(name__in=list(wanted)).values_list("starts_on", "id")
+    cycles = dict(rows)
     return cycles, active
 
 
@@ -268,17 +306,17 @@ def force_load(*, anchor: date) -> Force:
     """Everything the opportunity generator needs, in a handful of queries."""
     cycles, active = delivery_cycles_ensure(anchor=anchor)
     model = scoring_model_ensure()
-    role_rows = list(Role.objects.values_list("id", "hourly_cost", "headcount"))
+    role_rows = list(Role.objects.values_list("id", "headcount"))
     steps_by_journey: dict[int, list[StepInfo]] = {}
     step_apps: dict[int, list[int]] = {}
     for step_id, app_id in JourneyStep.applications.through.objects.values_list(
         "journeystep_id", "application_id"
-    ).order_by("journeystep_id", "application_id"):
+    ).order_by("journeystep_id", "application__slug"):
         step_apps.setdefault(step_id, []).append(app_id)
     step_roles: dict[int, list[int]] = {}
     for step_id, role_id in JourneyStep.roles.through.objects.values_list(
         "journeystep_id", "role_id"
-    ).order_by("journeystep_id", "role_id"):
+    ).order_by("journeystep_id", "role__code"):
         step_roles.setdefault(step_id, []).append(role_id)
     for step in JourneyStep.objects.filter(retired_at__isnull=True).order_by("journey", "position"):
         steps_by_journey.setdefault(step.journey_id, []).append(
@@ -291,7 +329,7 @@ def force_load(*, anchor: date) -> Force:
         )
     journey_roles: dict[int, list[int]] = {}
     for journey_id, role_id in JourneyRole.objects.values_list("journey_id", "role_id").order_by(
-        "journey_id", "role_id"
+        "journey_id", "role__code"
     ):
         journey_roles.setdefault(journey_id, []).append(role_id)
     specs = {spec.slug: spec for spec in V.JOURNEYS}
@@ -308,12 +346,11 @@ def force_load(*, anchor: date) -> Force:
         for journey in Journey.objects.filter(slug__in=list(specs)).order_by("slug")
         if steps_by_journey.get(journey.pk)
     ]
-    applications = dict(
-        Application.objects.filter(slug__in=[spec.slug for spec in V.APPLICATIONS]).values_list(
-            "id", "name"
-        )
+    app_rows = list(
+        Application.objects.filter(slug__in=[spec.slug for spec in V.APPLICATIONS])
+        .order_by("slug")
+        .values_list("id", "name")
     )
-    from journeys.models import DnaTheme
 
     demo_users = dict(
         User.objects.filter(username__in=list(V.DEMO_USER_ROLES)).values_list("username", "id")
@@ -324,24 +361,35 @@ def force_load(*, anchor: date) -> Force:
         .values_list("id", "department_id")
     )
     demo_order = list(V.DEMO_USER_ROLES)
-    demo_departments = dict(
+    department_of = dict(pool)
+    department_of.update(
         User.objects.filter(pk__in=demo_users.values()).values_list("id", "department_id")
     )
     people = [demo_users[name] for name in demo_order] + [pk for pk, _ in pool]
-    departments = [demo_departments[demo_users[name]] for name in demo_order] + [
-        dept for _, dept in pool
-    ]
     ci_ids = [demo_users["ci"]] + [people[len(demo_order) + i - 1] for i in CI_PEOPLE]
+    # As the scoring service defaults it: the headcount-weighted cost of the journey's roles.
+    weighted: dict[int, list[Decimal]] = {}
+    for journey_id, cost, headcount in JourneyRole.objects.values_list(
+        "journey_id", "role__hourly_cost", "role__headcount"
+    ):
+        totals = weighted.setdefault(journey_id, [Decimal(0), Decimal(0)])
+        totals[0] += cost * headcount
+        totals[1] += headcount
+    journey_cost = {
+        pk: round(float(cost / people_count), 2)
+        for pk, (cost, people_count) in weighted.items()
+        if people_count
+    }
     return Force(
         journeys=journeys,
-        application_names=applications,
-        application_ids=sorted(applications),
-        role_cost={pk: float(cost) for pk, cost, _ in role_rows},
-        role_headcount={pk: headcount for pk, _, headcount in role_rows},
+        application_names=dict(app_rows),
+        application_ids=[pk for pk, _ in app_rows],
+        role_headcount=dict(role_rows),
         theme_ids=list(DnaTheme.objects.order_by("position").values_list("id", flat=True)),
         people=people,
-        people_department=departments,
+        department_of=department_of,
         demo_user_ids=demo_users,
+        journey_hourly_cost=journey_cost,
         ci_ids=ci_ids,
         scoring_model_id=model.pk,
         cycles=cycles,
