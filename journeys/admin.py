@@ -2,7 +2,15 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from journeys.models import Application, Department, DnaTheme, Journey, JourneyRole, JourneyStep, Role
+from journeys.models import (
+    Application,
+    Department,
+    DnaTheme,
+    Journey,
+    JourneyRole,
+    JourneyStep,
+    Role,
+)
 
 
 @admin.register(Department)

@@ -8,3 +8,4 @@ class OpportunitiesConfig(AppConfig):
     def ready(self) -> None:
         # Registers the outbox handlers in every process (web, worker, beat).
         from opportunities import notifications  # noqa: F401
+        from opportunities.services import rescoring  # noqa: F401

@@ -158,6 +158,9 @@ class Opportunity(models.Model):
     status_changed_at = models.DateTimeField(default=timezone.now, editable=False)
     first_response_due = models.DateField(null=True, blank=True)
     next_update_due = models.DateField(null=True, blank=True)
+    # The submission form's token: autosaves, "save draft" and a double-clicked "submit" from
+    # one form all land on one row (unique per submitter), never on two.
+    form_token = models.UUIDField(null=True, blank=True, editable=False)
     search_vector = models.GeneratedField(
         expression=SearchVector("title", weight="A", config="english")
         + SearchVector("problem", weight="B", config="english")
@@ -176,6 +179,32 @@ class Opportunity(models.Model):
             models.Index(fields=["status", "-current_priority"], name="opp_priority_idx"),
             models.Index(fields=["-created_at"], name="opp_created_idx"),
             models.Index(fields=["journey", "step"], name="opp_journey_step_idx"),
+            # Browse sorts (newest, most supported, highest priority) stay index scans at 100k.
+            # They carry the columns of the visibility filter, so a page of ids (even a deep
+            # one) is read from the index alone; the count uses the narrow visibility index.
+            models.Index(
+                F("submitted_at").desc(nulls_last=True),
+                F("id").desc(),
+                name="opp_browse_newest_idx",
+                include=["status", "is_restricted", "submitter"],
+            ),
+            models.Index(
+                F("supporters_count").desc(),
+                F("submitted_at").desc(nulls_last=True),
+                F("id").desc(),
+                name="opp_browse_supported_idx",
+                include=["status", "is_restricted", "submitter"],
+            ),
+            models.Index(
+                F("current_priority").desc(nulls_last=True),
+                F("submitted_at").desc(nulls_last=True),
+                F("id").desc(),
+                name="opp_browse_priority_idx",
+                include=["status", "is_restricted", "submitter"],
+            ),
+            models.Index(
+                fields=["status", "is_restricted", "submitter"], name="opp_visibility_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -206,6 +235,11 @@ class Opportunity(models.Model):
                 condition=~Q(status__in=[Status.DELIVERED, Status.BENEFITS_REALISED])
                 | ~Q(delivery_note=""),
                 name="opp_delivered_needs_note",
+            ),
+            models.UniqueConstraint(
+                fields=["submitter", "form_token"],
+                condition=Q(form_token__isnull=False),
+                name="opp_form_token_once",
             ),
         ]
 
@@ -257,6 +291,7 @@ class Follow(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["opportunity", "user"], name="follow_once")]
+        indexes = [models.Index(fields=["user", "created_at"], name="follow_user_idx")]
 
     def __str__(self) -> str:
         return f"{self.user_id} follows {self.opportunity_id}"
@@ -354,6 +389,13 @@ class Score(models.Model):
     scored_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     note = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
+    # A re-score names the run that made it and the score whose inputs it re-used.
+    rescore_run = models.ForeignKey(
+        "RescoreRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="scores"
+    )
+    rescored_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -424,7 +466,13 @@ class Notification(models.Model):
                 fields=["recipient", "-created_at"],
                 condition=Q(read_at__isnull=True),
                 name="notification_unread_idx",
-            )
+            ),
+            # The e-mail digest sweep looks for notifications not yet e-mailed or read.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(emailed_at__isnull=True, read_at__isnull=True),
+                name="notification_email_due_idx",
+            ),
         ]
         constraints = [
             # The outbox row that caused a notification is its idempotency key.
@@ -437,3 +485,143 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"To {self.recipient_id}: {self.message}"
+
+
+class RescoreRun(models.Model):
+    """Progress of re-scoring the open opportunities with a newly activated scoring model.
+
+    Each batch re-scores the opportunities after ``cursor`` and moves the cursor on in the
+    same transaction, so a run resumes where it stopped and never re-scores one twice.
+    """
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        SUPERSEDED = "superseded", "Superseded by a newer model"
+        FAILED = "failed", "Failed"
+
+    model = models.ForeignKey(ScoringModel, on_delete=models.PROTECT, related_name="rescore_runs")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.RUNNING)
+    started_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    applied = models.PositiveIntegerField(default=0)
+    batches = models.PositiveIntegerField(default=0)
+    cursor = models.BigIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    started_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["state"], condition=Q(state="running"), name="one_running_rescore"
+            ),
+            models.CheckConstraint(
+                condition=Q(processed__lte=F("total")) | Q(total=0), name="rescore_progress_bounded"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Re-score with v{self.model_id}: {self.state} ({self.processed}/{self.total})"
+
+
+# --- The triage board: settings, WIP limits, deadline digests (issue 6) ----------------------
+
+
+@audited()
+class BoardSettings(models.Model):
+    """The board's one row of settings: the closing-the-loop clock and who hears about it."""
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
+    first_response_working_days = models.PositiveSmallIntegerField(
+        "first response within (working days)",
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+    )
+    update_every_months = models.PositiveSmallIntegerField(
+        "update the submitter at least every (months)",
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(12)],
+    )
+    amber_working_days = models.PositiveSmallIntegerField(
+        "show amber when this many working days or fewer are left",
+        default=3,
+        validators=[MinValueValidator(0), MaxValueValidator(20)],
+    )
+    ci_leads = models.ManyToManyField(
+        USER,
+        blank=True,
+        related_name="+",
+        help_text="Who gets the morning e-mail of overdue items.",
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "board settings"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="board_settings_singleton"),
+        ]
+
+    def __str__(self) -> str:
+        return "Board settings"
+
+
+@audited()
+class BoardColumn(models.Model):
+    """A board column's work-in-progress limit (none when blank)."""
+
+    status = models.CharField(max_length=20, choices=Status.choices, unique=True)
+    wip_limit = models.PositiveIntegerField(
+        "WIP limit", null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        ordering = ["status"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=[s.value for s in OPEN_STATUSES]),
+                name="board_column_is_open_status",
+            ),
+            models.CheckConstraint(
+                condition=Q(wip_limit__isnull=True) | Q(wip_limit__gte=1),
+                name="board_column_wip_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()}: {self.wip_limit or 'no limit'}"
+
+
+class DigestDelivery(models.Model):
+    """One scheduled e-mail to one person for one period: what makes the morning escalation
+    and the monthly "you said, we did" digest idempotent (a re-run skips who was sent)."""
+
+    class Kind(models.TextChoices):
+        ESCALATION = "escalation", "Overdue items for the CI lead"
+        YOU_SAID_WE_DID = "you_said_we_did", "You said, we did"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    period = models.CharField(max_length=10)
+    recipient = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    items = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "period", "recipient"], name="digest_once_per_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.period} to {self.recipient_id}"

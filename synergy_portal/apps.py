@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.contrib.staticfiles.apps import StaticFilesConfig
 
 
 class SynergyPortalConfig(AppConfig):
@@ -15,9 +14,3 @@ class SynergyPortalConfig(AppConfig):
         from synergy_portal.db.ddi_schema import select_ddi_schema
 
         connection_created.connect(select_ddi_schema, dispatch_uid="select_ddi_schema")
-
-
-class PortalStaticFilesConfig(StaticFilesConfig):
-    """Build sources and scripts under static/ are not served."""
-
-    ignore_patterns = [*StaticFilesConfig.ignore_patterns, "src", "*.sh", "*.scss", "VERSIONS"]

@@ -128,3 +128,34 @@ pghistory.track(
     model_name="UserRoleEvent",
     app_label="synergy_portal",
 )(User.groups.through)
+
+
+class ChangeLog(models.Model):
+    """Append-only log of row changes in the tables the DDI extract reads.
+
+    Written by database triggers (migration 0003) in the same transaction as each change, so
+    bulk and raw-SQL writes are logged too. ``txid`` is the writing transaction's id: the
+    extract reads only rows whose ``txid`` is below the oldest transaction still running when
+    its snapshot was taken, so a transaction that commits late is picked up by the next run
+    instead of being skipped (an id or time watermark would skip it). Rows cannot be updated;
+    they are deleted only by the extract's retention pruning.
+    """
+
+    class Op(models.TextChoices):
+        INSERT = "I", "Insert"
+        UPDATE = "U", "Update"
+        DELETE = "D", "Delete"
+
+    id = models.BigAutoField(primary_key=True)
+    table_name = models.CharField(max_length=63)
+    row_id = models.BigIntegerField()
+    opportunity_id = models.BigIntegerField(null=True, blank=True)
+    op = models.CharField(max_length=1, choices=Op.choices)
+    txid = models.BigIntegerField()
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["txid"], name="changelog_txid_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.table_name} {self.row_id} (tx {self.txid})"

@@ -137,22 +137,34 @@ class NavItem:
 
 _NAV: list[tuple[str, str, Action]] = [
     ("Home", "home", Action.VIEW),
+    ("Opportunities", "opportunities:browse", Action.VIEW),
+    ("Submit", "opportunities:new", Action.SUBMIT),
+    ("My opportunities", "opportunities:me", Action.VIEW),
+    ("Journeys", "journeys:list", Action.VIEW),
+    ("Applications", "journeys:applications", Action.VIEW),
+    ("Board", "opportunities:board", Action.VIEW_BOARD),
+    ("Cycles", "opportunities:cycles", Action.PLAN_CYCLE),
+    ("Scoring models", "opportunities:scoring_models", Action.ADMIN),
+    ("Dashboards", "dashboards:index", Action.VIEW_DASHBOARDS),
+    ("Extracts", "reporting:extracts", Action.RUN_EXTRACT),
     ("Admin", "admin:index", Action.ADMIN),
 ]
 
 
 def navigation_for(user: Any, path: str) -> list[NavItem]:
-    """Navigation links the user's roles allow, marking the current section."""
+    """Navigation links the user's roles allow; the longest matching one is the current page."""
     from django.urls import NoReverseMatch, reverse
 
-    items: list[NavItem] = []
+    links: list[tuple[str, str, str]] = []
     for label, url_name, action in _NAV:
         if not can(user, action):
             continue
         try:
-            url = reverse(url_name)
+            links.append((label, url_name, reverse(url_name)))
         except NoReverseMatch:
             continue
-        active = path == url if url == "/" else path.startswith(url)
-        items.append(NavItem(label=label, url_name=url_name, active=active))
-    return items
+    matches = [url for _, _, url in links if (path == url if url == "/" else path.startswith(url))]
+    current = max(matches, key=len, default=None)
+    return [
+        NavItem(label=label, url_name=name, active=url == current) for label, name, url in links
+    ]

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -44,7 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "synergy_portal.apps.PortalStaticFilesConfig",
+    "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django.contrib.humanize",
     "rest_framework",
@@ -147,6 +148,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "Europe/London"
+CELERY_IMPORTS = ["opportunities.board_tasks"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Longer than the longest job (the nightly extract), so a late-acked task is not redelivered
 # while it is still running.
@@ -281,6 +283,10 @@ if ENTRA_AUTHORITY:
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / ".data" / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "synergy_portal.staticfinders.PortalFileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+]
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / ".data" / "media")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -354,7 +360,29 @@ LOGGING = {
 }
 
 CELERY_BEAT_SCHEDULE = {
+    "ddi-extract-nightly": {
+        "task": "reporting.extract_nightly",
+        "schedule": crontab(
+            hour=env.int("EXTRACT_NIGHTLY_HOUR", default=2),
+            minute=env.int("EXTRACT_NIGHTLY_MINUTE", default=30),
+        ),
+    },
+    "ddi-extract-refresh": {
+        "task": "reporting.extract_refresh",
+        "schedule": env.float("EXTRACT_REFRESH_SECONDS", default=15 * 60.0),
+        "options": {"expires": 14 * 60},
+    },
     "outbox-sweep": {"task": "outbox.sweep", "schedule": float(OUTBOX_SWEEP_SECONDS)},
+    "board-deadline-escalation": {
+        "task": "board.deadlines_escalate",
+        "schedule": crontab(hour=7, minute=30, day_of_week="mon-fri"),
+    },
+    "board-you-said-we-did": {
+        "task": "board.you_said_we_did",
+        "schedule": crontab(hour=8, minute=0, day_of_month=1),
+    },
+    # E-mails held back by the one-an-hour-per-opportunity rule.
+    "notification-emails-due": {"task": "notifications.email_due", "schedule": 300.0},
 }
 
 # Audit trail (django-pghistory on django-pgtrigger). Triggers are installed by migrations;
@@ -366,3 +394,10 @@ PGHISTORY_APPEND_ONLY = True
 RATELIMIT_VIEW = "synergy_portal.ratelimits.too_many_requests"
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_IP_META_KEY = "REMOTE_ADDR"
+
+# DDI extracts: files land in EXTRACT_DIR/<date>/<batch id>/ (a volume shared by web and worker).
+EXTRACT_DIR = env.path("EXTRACT_DIR", default=BASE_DIR / ".data" / "extracts")
+REPORTING_EXTRACT_RETENTION_DAYS = env.int("REPORTING_EXTRACT_RETENTION_DAYS", default=30)
+REPORTING_CHANGELOG_RETENTION_DAYS = env.int("REPORTING_CHANGELOG_RETENTION_DAYS", default=7)
+REPORTING_DAILY_DAYS = env.int("REPORTING_DAILY_DAYS", default=400)
+TEAMS_WEBHOOK_URL = env.str("TEAMS_WEBHOOK_URL", default="")

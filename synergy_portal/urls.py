@@ -28,5 +28,7 @@ urlpatterns = [
     path("api/v1/me/", apis.MeApi.as_view(), name="api_me"),
     path("", include("opportunities.urls")),
     path("", include("journeys.urls")),
+    path("", include("reporting.urls")),
+    path("dashboards/", include("reporting.dashboards.urls")),
     path("admin/", admin.site.urls),
 ]

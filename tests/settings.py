@@ -26,3 +26,6 @@ for _db in DATABASES.values():
     _db["CONN_MAX_AGE"] = 0
 CELERY_TASK_ALWAYS_EAGER = False
 os.makedirs(str(STATIC_ROOT), exist_ok=True)  # noqa: F405 - quiets WhiteNoise's missing-root warning
+# Serve static files from the source folders, never from a stale collected copy.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from journeys.models import JourneyRole
+from journeys.models import JourneyRole, Role
 from opportunities import scoring
 from opportunities.errors import ApplicationError
 from opportunities.models import Opportunity, Score, ScoringModel
@@ -24,11 +24,36 @@ from synergy_portal.permissions import Action, can
 MSG_NO_ACTIVE_MODEL = "No scoring model is active. An admin must activate one first."
 MSG_FORBIDDEN = "Only the CI team can score opportunities."
 MSG_OVERRIDE_NEEDS_REASON = "Say why you changed {fields} from the submitted figures."
+MSG_ABOVE_HEADCOUNT = (
+    "People affected ({people:,}) is more than everyone in the force ({headcount:,}). "
+    "Check the figure."
+)
+MSG_ALREADY_ASSESSED = (
+    "You have already assessed this opportunity in this round. The lead records the agreed score."
+)
+MSG_AGREE_NEEDS_PANEL = (
+    "Other assessors have scored this opportunity. Submit your own assessment first, or ask "
+    "the lead (its owner) to record the agreed score."
+)
+MSG_AGREE_NEEDS_NOTE = "Say how the panel reached the agreed score."
+
+# How far apart assessors' priorities may be (highest ÷ lowest) before the panel is flagged;
+# a model may set its own in ``parameters["disagreement_ratio"]``.
+DEFAULT_DISAGREEMENT_RATIO = 2.0
+
+SOURCE_NOT_SUBMITTED = "assessor (the submission did not give it)"
 
 # Assessor judgements: no default from the submission, always given by the assessor.
 JUDGEMENT_FIELDS = ("severity", "risk_class", "effort_days", "confidence")
 # Figures with defaults from the submission or the journey; overriding one needs a reason.
-DEFAULTED_FIELDS = ("people", "frequency_per_week", "minutes", "hourly_cost", "supporters", "themes")
+DEFAULTED_FIELDS = (
+    "people",
+    "frequency_per_week",
+    "minutes",
+    "hourly_cost",
+    "supporters",
+    "themes",
+)
 
 
 @dataclass(frozen=True)
@@ -52,9 +77,24 @@ def journey_hourly_cost(*, journey_id: int | None, fallback: float) -> InputDefa
         cost=Sum(F("role__hourly_cost") * F("role__headcount")), people=Sum("role__headcount")
     )
     if not totals["people"]:
-        return InputDefault(fallback, "the scoring model's default hourly cost (journey has no roles)")
+        return InputDefault(
+            fallback, "the scoring model's default hourly cost (journey has no roles)"
+        )
     value = float(Decimal(totals["cost"]) / Decimal(totals["people"]))
     return InputDefault(round(value, 2), "headcount-weighted cost of the journey's roles")
+
+
+def force_headcount() -> int:
+    """Everyone in the force: the headcounts of all job roles (0 when none are recorded)."""
+    return int(Role.objects.aggregate(total=Sum("headcount"))["total"] or 0)
+
+
+def disagreement_ratio(model: ScoringModel) -> float:
+    try:
+        ratio = float(model.parameters.get("disagreement_ratio", DEFAULT_DISAGREEMENT_RATIO))
+    except (TypeError, ValueError):
+        return DEFAULT_DISAGREEMENT_RATIO
+    return ratio if ratio > 1 else DEFAULT_DISAGREEMENT_RATIO
 
 
 def score_defaults(*, opportunity: Opportunity, model: ScoringModel) -> dict[str, InputDefault]:
@@ -62,7 +102,9 @@ def score_defaults(*, opportunity: Opportunity, model: ScoringModel) -> dict[str
     return {
         "people": InputDefault(opportunity.people_affected, "submission: people affected"),
         "frequency_per_week": InputDefault(
-            float(opportunity.frequency_per_week) if opportunity.frequency_per_week is not None else None,
+            float(opportunity.frequency_per_week)
+            if opportunity.frequency_per_week is not None
+            else None,
             "submission: how often",
         ),
         "minutes": InputDefault(
@@ -95,7 +137,13 @@ def score_preview(
         given = values.get(name)
         if given not in (None, ""):
             inputs[name] = given
-            sources[name] = "assessor" if given != defaults[name].value else defaults[name].source
+            if defaults[name].value is None:
+                # Filling a figure the submission left out is not overriding it.
+                sources[name] = SOURCE_NOT_SUBMITTED
+            else:
+                sources[name] = (
+                    "assessor" if given != defaults[name].value else defaults[name].source
+                )
         else:
             inputs[name] = defaults[name].value
             sources[name] = defaults[name].source
@@ -120,9 +168,57 @@ def score_preview(
         )
     except (TypeError, ValueError) as exc:
         missing = next((n for n in JUDGEMENT_FIELDS if inputs.get(n) in (None, "")), "inputs")
-        raise scoring.ScoringError(missing, f"{missing} must be given as a number or a choice.") from exc
+        raise scoring.ScoringError(
+            missing, f"{missing} must be given as a number or a choice."
+        ) from exc
     result = scoring.score(typed, model.weights or None, model.parameters or None)
+    headcount = force_headcount()
+    if headcount and typed.people > headcount:
+        raise scoring.ScoringError(
+            "people", MSG_ABOVE_HEADCOUNT.format(people=typed.people, headcount=headcount)
+        )
     return result, {**typed.__dict__}, sources
+
+
+def assessment_round(*, opportunity_id: int) -> list[Score]:
+    """The individual assessments since the last agreed score (the current round), oldest
+    first, with their assessors."""
+    last_agreed = (
+        Score.objects.filter(opportunity_id=opportunity_id, kind=Score.Kind.AGREED)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    qs = Score.objects.filter(opportunity_id=opportunity_id, kind=Score.Kind.ASSESSMENT)
+    if last_agreed is not None:
+        qs = qs.filter(created_at__gt=last_agreed)
+    return list(qs.select_related("scored_by", "model").order_by("created_at", "id"))
+
+
+def may_see_panel(*, user: Any, opportunity: Opportunity, assessments: list[Score]) -> bool:
+    """Assessments are blind: an assessor sees the others' once they have submitted their
+    own. The lead (the opportunity's owner) and admins see them throughout."""
+    if not can(user, Action.SCORE):
+        return False
+    if opportunity.owner_id == user.pk or can(user, Action.ADMIN):
+        return True
+    return any(a.scored_by_id == user.pk for a in assessments)
+
+
+def _check_round(*, actor: Any, opp: Opportunity, kind: str, note: str) -> None:
+    if kind not in (Score.Kind.ASSESSMENT, Score.Kind.AGREED):
+        return
+    assessments = assessment_round(opportunity_id=opp.pk)
+    if kind == Score.Kind.ASSESSMENT:
+        if any(a.scored_by_id == actor.pk for a in assessments):
+            raise ApplicationError(MSG_ALREADY_ASSESSED, {"already_assessed": True})
+        return
+    if not assessments:
+        return
+    if not may_see_panel(user=actor, opportunity=opp, assessments=assessments):
+        raise ApplicationError(MSG_AGREE_NEEDS_PANEL, {"forbidden": True})
+    if not note.strip():
+        raise ApplicationError(MSG_AGREE_NEEDS_NOTE, {"field": "note"})
 
 
 @transaction.atomic
@@ -141,8 +237,13 @@ def opportunity_score(
         raise ApplicationError(MSG_FORBIDDEN, {"forbidden": True})
     opp = Opportunity.objects.select_for_update().get(pk=opportunity_id)
     model = model or active_model()
+    _check_round(actor=actor, opp=opp, kind=kind, note=note)
     result, inputs, sources = score_preview(opportunity=opp, values=values, model=model)
-    overridden = [name for name, source in sources.items() if source == "assessor" and name in DEFAULTED_FIELDS]
+    overridden = [
+        name
+        for name, source in sources.items()
+        if source == "assessor" and name in DEFAULTED_FIELDS
+    ]
     if overridden and kind != Score.Kind.RESCORE and not override_reason.strip():
         raise ApplicationError(
             MSG_OVERRIDE_NEEDS_REASON.format(fields=", ".join(overridden)),

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from opportunities.errors import ApplicationError
-from opportunities.models import Opportunity, Status, StatusChange
+from opportunities.models import OPEN_STATUSES, Opportunity, Status, StatusChange
 from synergy_portal.outbox import outbox_enqueue
 from synergy_portal.permissions import Action, can
 
@@ -80,6 +80,19 @@ def _may_move(actor: Any, opp: Opportunity, to: Status) -> bool:
     return can(actor, Action.MOVE_CARD, opp)
 
 
+def _board_on_transition(opp: Opportunity, to: Status, now: Any) -> list[str]:
+    """The board's share of every move: the deadlines it implies and, for a card joining a
+    board column, a place at the end of that column. Returns the fields it set."""
+    # Imported here: both modules build on this one.
+    from opportunities.services import board, deadlines
+
+    fields = deadlines.deadlines_on_transition(opp, to, now)
+    if to in OPEN_STATUSES:
+        opp.board_rank = board.rank_at_bottom(status=to.value, opportunity_id=opp.pk)
+        fields.append("board_rank")
+    return fields
+
+
 @transaction.atomic
 def opportunity_transition(
     *,
@@ -122,6 +135,7 @@ def opportunity_transition(
     if to is S.DELIVERED and delivery_note.strip():
         opp.delivery_note = delivery_note.strip()
         fields.append("delivery_note")
+    fields += _board_on_transition(opp, to, now)
     opp.save(update_fields=fields)
 
     change = StatusChange(

@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from synergy_portal.ratelimits import limited
 from synergy_portal import entra
 from synergy_portal.demo_users import DEMO_USERS
+from synergy_portal.ratelimits import limited
 
 DEV_LOGIN_UNKNOWN_USER = "Choose one of the demo users listed."
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import factory
 
-from journeys.models import Application, Department, Journey, JourneyStep, Role
+from journeys.models import Application, Department, Journey, JourneyRole, JourneyStep, Role
 
 
 class DepartmentFactory(factory.django.DjangoModelFactory):
@@ -50,3 +50,12 @@ class JourneyStepFactory(factory.django.DjangoModelFactory):
     journey = factory.SubFactory(JourneyFactory)
     position = factory.Sequence(lambda n: n + 1)
     name = factory.Sequence(lambda n: f"Step {n}")
+
+
+class JourneyRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = JourneyRole
+
+    journey = factory.SubFactory(JourneyFactory)
+    role = factory.SubFactory(RoleFactory)
+    times_per_week = Decimal("2")

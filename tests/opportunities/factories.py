@@ -3,7 +3,7 @@ from __future__ import annotations
 import factory
 from django.utils import timezone
 
-from opportunities.models import Opportunity, Status
+from opportunities.models import Comment, Opportunity, Status
 from opportunities.services.references import reference_allocate
 from tests.synergy_portal.factories import UserFactory
 
@@ -22,3 +22,19 @@ class OpportunityFactory(factory.django.DjangoModelFactory):
     people_affected = 200
     frequency_per_week = 3
     minutes_per_occurrence = 10
+
+
+class DraftFactory(OpportunityFactory):
+    """A draft: no submission time yet."""
+
+    status = Status.DRAFT
+    submitted_at = None
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Comment
+
+    opportunity = factory.SubFactory(OpportunityFactory)
+    author = factory.SubFactory(UserFactory)
+    body = factory.Sequence(lambda n: f"Comment {n}: same here on nights.")

@@ -45,7 +45,7 @@ def _assert_security_headers(response) -> None:  # type: ignore[no-untyped-def]
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(databases=["default", "reporting"])
 def test_every_plain_page_has_security_headers_and_no_store_when_signed_in(client) -> None:
     admin = UserFactory(roles={Role.ADMIN}, is_staff=True, is_superuser=True)
     client.force_login(admin)
@@ -64,7 +64,7 @@ def test_every_plain_page_has_security_headers_and_no_store_when_signed_in(clien
     assert checked >= 3
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(databases=["default", "reporting"])
 def test_signed_out_pages_have_security_headers_too(client) -> None:
     for route in ("/", "/accounts/login/", "/no-such-page/"):
         _assert_security_headers(client.get(route))

@@ -88,9 +88,12 @@ def test_workflow_moves_scores_benefits_reference_data_and_roles_are_recorded() 
 def test_audit_rows_cannot_be_altered_or_deleted(statement: str) -> None:
     OpportunityFactory()
     table = Opportunity.pgh_event_model._meta.db_table
-    with pytest.raises(ProgrammingError, match="Cannot update or delete"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(statement.format(table=table))
+    with (
+        pytest.raises(ProgrammingError, match="Cannot update or delete"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(statement.format(table=table))
     assert Opportunity.pgh_event_model.objects.count() == 1
 
 

@@ -1,0 +1,72 @@
+"""The DDI star schema (database alias ``reporting``, PostgreSQL schema ``ddi``)."""
+
+from __future__ import annotations
+
+from reporting.models.batch import SCHEMA_VERSION, EtlBatch
+from reporting.models.dimensions import (
+    DimApplication,
+    DimDate,
+    DimDepartment,
+    DimDnaTheme,
+    DimJourney,
+    DimJourneyStep,
+    DimPerson,
+    DimRole,
+    DimStatus,
+)
+from reporting.models.facts import (
+    BridgeOpportunityApplication,
+    BridgeOpportunityDnaTheme,
+    FactBenefit,
+    FactOpportunity,
+    FactOpportunityDaily,
+    FactStatusChange,
+    FactSupport,
+)
+
+# Every table of the schema, dimensions first (the order of a load and of the data package).
+DIMENSIONS = (
+    DimDate,
+    DimDepartment,
+    DimRole,
+    DimApplication,
+    DimJourney,
+    DimJourneyStep,
+    DimStatus,
+    DimDnaTheme,
+    DimPerson,
+)
+FACTS = (
+    FactOpportunity,
+    FactOpportunityDaily,
+    FactStatusChange,
+    FactSupport,
+    FactBenefit,
+    BridgeOpportunityDnaTheme,
+    BridgeOpportunityApplication,
+)
+TABLES = DIMENSIONS + FACTS
+
+__all__ = [
+    "DIMENSIONS",
+    "FACTS",
+    "SCHEMA_VERSION",
+    "TABLES",
+    "BridgeOpportunityApplication",
+    "BridgeOpportunityDnaTheme",
+    "DimApplication",
+    "DimDate",
+    "DimDepartment",
+    "DimDnaTheme",
+    "DimJourney",
+    "DimJourneyStep",
+    "DimPerson",
+    "DimRole",
+    "DimStatus",
+    "EtlBatch",
+    "FactBenefit",
+    "FactOpportunity",
+    "FactOpportunityDaily",
+    "FactStatusChange",
+    "FactSupport",
+]

@@ -1,0 +1,179 @@
+"""The steps of a batch that move rows: portal → staging → star schema, all in SQL.
+
+Every function takes raw psycopg cursors: ``portal`` inside the extract's REPEATABLE READ
+snapshot, ``ddi`` inside the batch's single reporting transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from reporting.services import transforms as T
+from reporting.services.pseudonyms import person_key, pseudonym_key
+
+
+def stream(portal: Any, ddi: Any, stage: T.Stage) -> None:
+    """Copy a stage's rows from the portal into its staging table, block by block (text
+    format: nothing is parsed on the way)."""
+    with (
+        portal.copy(stage.copy_out_sql()) as source,
+        ddi.copy(stage.copy_in_sql()) as target,
+    ):
+        for block in source:
+            target.write(block)
+
+
+def rowcount(cursor: Any) -> int:
+    return max(cursor.rowcount, 0)
+
+
+def touched_select(portal: Any, *, low: int, high: int) -> tuple[int, bool]:
+    """Fill the portal-side table of opportunities changed in [low, high); return how many,
+    and whether any reference data or person changed in the window."""
+    portal.execute(T.TOUCHED_TABLE)
+    portal.execute(
+        f"""INSERT INTO {T.TOUCHED}
+            SELECT DISTINCT opportunity_id FROM synergy_portal_changelog
+            WHERE txid >= %(low)s AND txid < %(high)s AND opportunity_id IS NOT NULL""",
+        {"low": low, "high": high},
+    )
+    touched = rowcount(portal)
+    # Temporary tables have no statistics until analysed: without them the planner guesses.
+    portal.execute(f"ANALYZE {T.TOUCHED}")
+    portal.execute(
+        """SELECT EXISTS (SELECT 1 FROM synergy_portal_changelog
+           WHERE txid >= %(low)s AND txid < %(high)s AND opportunity_id IS NULL)""",
+        {"low": low, "high": high},
+    )
+    return touched, bool(portal.fetchone()[0])
+
+
+def touched_copy(portal: Any, ddi: Any) -> None:
+    stream(
+        portal,
+        ddi,
+        T.Stage(
+            T.TOUCHED, (("opportunity_id", "bigint"),), f"SELECT opportunity_id FROM {T.TOUCHED}"
+        ),
+    )
+    ddi.execute(f"ANALYZE {T.TOUCHED}")
+
+
+def person_map_load(portal: Any, ddi: Any) -> int:
+    """Map every portal user to their pseudonymous key (computed here, so neither the key
+    material nor any identity reaches the reporting database)."""
+    secret = pseudonym_key()
+    rows = 0
+    with (
+        portal.copy(
+            "COPY (SELECT id, tid, oid, department_id, job_role_id FROM synergy_portal_user) "
+            "TO STDOUT"
+        ) as source,
+        ddi.copy(
+            "COPY ddi_person_map (user_id, person_key, department_id, role_id) FROM STDIN"
+        ) as target,
+    ):
+        source.set_types(["int8", "text", "text", "int8", "int8"])
+        for user_id, tid, oid, department_id, role_id in source.rows():
+            key = person_key(user_id=user_id, tid=tid, oid=oid, key=secret)
+            target.write_row((user_id, key, department_id, role_id))
+            rows += 1
+    return rows
+
+
+def status_load(ddi: Any, *, batch: str) -> int:
+    with ddi.copy(
+        "COPY stage_status (status_key, status_code, label, stage, is_open, workflow_position) "
+        "FROM STDIN"
+    ) as target:
+        for row in T.status_rows():
+            target.write_row(row)
+    return merge_dimension(ddi, T.STATUS_MERGE, batch=batch)
+
+
+def merge_dimension(ddi: Any, merge: T.DimensionMerge, *, batch: str) -> int:
+    delete, insert = T.merge_dimension_sql(merge)
+    ddi.execute(delete)
+    ddi.execute(insert, {"batch": batch})
+    return rowcount(ddi)
+
+
+def dim_date_ensure(ddi: Any, *, first: date, last: date, batch: str, tz: str) -> int:
+    ddi.execute("SELECT min(date), max(date), count(*) FROM dim_date")
+    low, high, count = ddi.fetchone()
+    if low is not None and low <= first and high >= last and count == (high - low).days + 1:
+        return 0
+    ddi.execute(T.dim_date_sql(tz), {"first": first, "last": last, "batch": batch})
+    return rowcount(ddi)
+
+
+def dimensions_load(portal: Any, ddi: Any, *, batch: str, tz: str) -> dict[str, int]:
+    for stage in T.dimension_stages(tz):
+        ddi.execute(stage.create_sql())
+        stream(portal, ddi, stage)
+    return {m.table: merge_dimension(ddi, m, batch=batch) for m in T.DIMENSION_MERGES}
+
+
+def facts_clear(ddi: Any, *, full: bool) -> None:
+    """Remove the fact rows this batch rewrites: all of them, or the touched opportunities'."""
+    if full:
+        ddi.execute(f"TRUNCATE {', '.join(T.FACT_TABLES)}")
+        return
+    for table in T.FACT_TABLES:
+        ddi.execute(
+            f"DELETE FROM {table} WHERE opportunity_id IN (SELECT opportunity_id FROM {T.TOUCHED})"
+        )
+
+
+def facts_load(portal: Any, ddi: Any, *, batch: str, tz: str, scoped: bool) -> dict[str, int]:
+    for stage in T.fact_stages(tz, scoped=scoped):
+        ddi.execute(stage.create_sql())
+        stream(portal, ddi, stage)
+    written = {}
+    for table, insert in T.fact_inserts():
+        ddi.execute(insert, {"batch": batch})
+        written[table] = rowcount(ddi)
+    return written
+
+
+def daily_load(
+    ddi: Any,
+    *,
+    batch: str,
+    tz: str,
+    first: date,
+    last: date,
+    full: bool,
+    previous_last: date | None,
+    touched: int,
+) -> int:
+    """Bring fact_opportunity_daily to the days [first, last].
+
+    A full batch writes every day; an incremental one rewrites the touched opportunities and
+    appends the days since the previous batch for the others, which gives the same rows.
+    """
+    params = {"batch": batch, "first": first, "last": last}
+    if full or previous_last is None:
+        if not full:
+            ddi.execute("TRUNCATE fact_opportunity_daily")
+        ddi.execute(T.daily_insert_sql(tz, scope=T.EVERY), params)
+        written = rowcount(ddi)
+        # Fresh statistics for the next batches' plans and the dashboards' queries (the
+        # tables were just emptied and refilled; autovacuum would get there later).
+        for table in T.FACT_TABLES:
+            ddi.execute(f"ANALYZE {table}")
+        return written
+    # Two range deletes, each an index scan (an OR of the two is planned as a full scan).
+    keys = {"first": int(first.strftime("%Y%m%d")), "last": int(last.strftime("%Y%m%d"))}
+    ddi.execute("DELETE FROM fact_opportunity_daily WHERE date_key < %(first)s", keys)
+    ddi.execute("DELETE FROM fact_opportunity_daily WHERE date_key > %(last)s", keys)
+    written = 0
+    if touched:
+        ddi.execute(T.daily_insert_sql(tz, scope=T.IN_TOUCHED), params)
+        written = rowcount(ddi)
+    new_first = max(first, date.fromordinal(previous_last.toordinal() + 1))
+    if new_first <= last:
+        ddi.execute(T.daily_insert_sql(tz, scope=T.NOT_IN_TOUCHED), {**params, "first": new_first})
+        written += rowcount(ddi)
+    return written

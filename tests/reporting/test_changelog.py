@@ -1,0 +1,77 @@
+"""The change log: triggers write it in the same transaction as each change; append-only."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+
+from opportunities.models import Support
+from synergy_portal.models import ChangeLog
+from tests.journeys.factories import DepartmentFactory
+from tests.opportunities.factories import OpportunityFactory
+from tests.synergy_portal.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _current_txid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+        return cursor.fetchone()[0]
+
+
+def test_every_write_is_logged_in_its_own_transaction() -> None:
+    opp = OpportunityFactory()
+    user = UserFactory()
+    before = ChangeLog.objects.count()
+
+    support = Support.objects.create(opportunity=opp, user=user)
+    Support.objects.filter(pk=support.pk).delete()
+
+    rows = list(ChangeLog.objects.order_by("id")[before:])
+    assert [(r.table_name, r.op, r.row_id, r.opportunity_id) for r in rows] == [
+        ("opportunities_support", "I", support.pk, opp.pk),
+        ("opportunities_support", "D", support.pk, opp.pk),
+    ]
+    assert {r.txid for r in rows} == {_current_txid()}
+
+
+def test_moving_a_row_to_another_opportunity_touches_both() -> None:
+    source, target = OpportunityFactory(), OpportunityFactory()
+    support = Support.objects.create(opportunity=source, user=UserFactory())
+    before = ChangeLog.objects.count()
+
+    Support.objects.filter(pk=support.pk).update(opportunity=target)
+
+    touched = {r.opportunity_id for r in ChangeLog.objects.order_by("id")[before:]}
+    assert touched == {source.pk, target.pk}
+
+
+def test_reference_data_is_logged_without_an_opportunity() -> None:
+    department = DepartmentFactory()
+    row = ChangeLog.objects.filter(table_name="journeys_department").latest("id")
+    assert (row.row_id, row.opportunity_id, row.op) == (department.pk, None, "I")
+
+
+def test_bulk_writes_log_one_row_per_changed_row() -> None:
+    opps = [OpportunityFactory() for _ in range(3)]
+    before = ChangeLog.objects.count()
+
+    from opportunities.models import Opportunity
+
+    Opportunity.objects.filter(pk__in=[o.pk for o in opps]).update(title="Bulk")
+
+    assert ChangeLog.objects.count() - before == 3
+
+
+def test_the_log_is_append_only() -> None:
+    OpportunityFactory()
+    row = ChangeLog.objects.latest("id")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        ChangeLog.objects.filter(pk=row.pk).update(op="D")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        ChangeLog.objects.filter(pk=row.pk).delete()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synergy.changelog_prune = 'on'")
+        cursor.execute("DELETE FROM synergy_portal_changelog WHERE id = %s", [row.pk])
+    assert not ChangeLog.objects.filter(pk=row.pk).exists()
