@@ -29,7 +29,14 @@ class StatusChangeInline(admin.TabularInline):
 
 @admin.register(Opportunity)
 class OpportunityAdmin(admin.ModelAdmin):
-    list_display = ("reference", "title", "status", "journey", "current_priority", "supporters_count")
+    list_display = (
+        "reference",
+        "title",
+        "status",
+        "journey",
+        "current_priority",
+        "supporters_count",
+    )
     list_filter = ("status", "classification", "journey", "department")
     search_fields = ("reference", "title")
     raw_id_fields = ("submitter", "owner", "merged_into", "current_score", "step")

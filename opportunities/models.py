@@ -94,7 +94,11 @@ class Opportunity(models.Model):
     better = models.TextField("what would be better", max_length=5000, blank=True, default="")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     journey = models.ForeignKey(
-        "journeys.Journey", null=True, blank=True, on_delete=models.PROTECT, related_name="opportunities"
+        "journeys.Journey",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="opportunities",
     )
     step = models.ForeignKey(
         "journeys.JourneyStep",
@@ -107,9 +111,15 @@ class Opportunity(models.Model):
         "journeys.Application", blank=True, related_name="opportunities"
     )
     department = models.ForeignKey(
-        "journeys.Department", null=True, blank=True, on_delete=models.PROTECT, related_name="opportunities"
+        "journeys.Department",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="opportunities",
     )
-    dna_themes = models.ManyToManyField("journeys.DnaTheme", blank=True, related_name="opportunities")
+    dna_themes = models.ManyToManyField(
+        "journeys.DnaTheme", blank=True, related_name="opportunities"
+    )
     people_affected = models.PositiveIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100_000)]
     )
@@ -133,12 +143,18 @@ class Opportunity(models.Model):
     )
     is_restricted = models.BooleanField(default=False)
     show_submitter_name = models.BooleanField(default=True)
-    submitter = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="submitted_opportunities")
+    submitter = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="submitted_opportunities"
+    )
     owner = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_opportunities"
     )
     delivery_cycle = models.ForeignKey(
-        DeliveryCycle, null=True, blank=True, on_delete=models.SET_NULL, related_name="opportunities"
+        DeliveryCycle,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="opportunities",
     )
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
@@ -248,10 +264,14 @@ class Opportunity(models.Model):
 
 
 class StatusChange(models.Model):
-    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="status_changes")
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="status_changes"
+    )
     from_status = models.CharField(max_length=20, choices=Status.choices, blank=True, default="")
     to_status = models.CharField(max_length=20, choices=Status.choices)
-    actor = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reason = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -259,7 +279,9 @@ class StatusChange(models.Model):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["opportunity", "created_at"], name="statuschange_opp_idx")]
         constraints = [
-            models.CheckConstraint(condition=~Q(from_status=F("to_status")), name="statuschange_moves"),
+            models.CheckConstraint(
+                condition=~Q(from_status=F("to_status")), name="statuschange_moves"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -305,7 +327,9 @@ class Comment(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     hidden_at = models.DateTimeField(null=True, blank=True)
-    hidden_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    hidden_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     hidden_reason = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
@@ -326,7 +350,9 @@ def attachment_path(instance: Attachment, filename: str) -> str:
 
 @audited()
 class Attachment(models.Model):
-    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="attachments")
+    opportunity = models.ForeignKey(
+        Opportunity, on_delete=models.CASCADE, related_name="attachments"
+    )
     file = models.FileField(upload_to=attachment_path, max_length=200)
     original_name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=120)
@@ -386,7 +412,9 @@ class Score(models.Model):
     effort_days = models.FloatField()
     fits_two_speed = models.BooleanField()
     is_current = models.BooleanField(default=False)
-    scored_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    scored_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     note = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     # A re-score names the run that made it and the score whose inputs it re-used.

@@ -101,7 +101,9 @@ def validate_weights(weights: Mapping[str, Any], parameters: Mapping[str, Any]) 
     risk = weights.get("risk")
     confidence = weights.get("confidence")
     if not isinstance(risk, Mapping) or set(risk) != set(RISK_CLASSES):
-        raise ScoringError("risk", f"risk must give a multiplier for each of {sorted(RISK_CLASSES)}.")
+        raise ScoringError(
+            "risk", f"risk must give a multiplier for each of {sorted(RISK_CLASSES)}."
+        )
     if not isinstance(confidence, Mapping) or set(confidence) != set(CONFIDENCE_LEVELS):
         raise ScoringError(
             "confidence", f"confidence must give a factor for each of {sorted(CONFIDENCE_LEVELS)}."
@@ -165,16 +167,34 @@ def score(
         Term("hours_per_occurrence", "Hours lost per occurrence", inputs.minutes / 60, "m ÷ 60"),
         Term("working_weeks", "Working weeks per year", weeks, "working weeks"),
         Term("hourly_cost", "Loaded hourly cost (£)", inputs.hourly_cost, "role's hourly cost"),
-        Term("risk", f"Risk ({inputs.risk_class.replace('_', ' ')})", risk, "risk class multiplier"),
-        Term("severity", f"Friction severity {inputs.severity} of 5", severity,
-             f"1 + {weights['severity_step']}·(s − 1)"),
-        Term("themes", f"DNA themes touched ({inputs.themes}, capped at {weights['theme_cap']})",
-             themes, f"1 + {weights['theme_step']}·min(k, {weights['theme_cap']})"),
-        Term("supporters", f"Supporters ({inputs.supporters})", support,
-             f"1 + {weights['support_step']}·log10(1 + v)"),
+        Term(
+            "risk", f"Risk ({inputs.risk_class.replace('_', ' ')})", risk, "risk class multiplier"
+        ),
+        Term(
+            "severity",
+            f"Friction severity {inputs.severity} of 5",
+            severity,
+            f"1 + {weights['severity_step']}·(s − 1)",
+        ),
+        Term(
+            "themes",
+            f"DNA themes touched ({inputs.themes}, capped at {weights['theme_cap']})",
+            themes,
+            f"1 + {weights['theme_step']}·min(k, {weights['theme_cap']})",
+        ),
+        Term(
+            "supporters",
+            f"Supporters ({inputs.supporters})",
+            support,
+            f"1 + {weights['support_step']}·log10(1 + v)",
+        ),
         Term("confidence", f"Confidence ({inputs.confidence})", confidence, "confidence factor"),
-        Term("per_delivery_day", f"Per delivery day (effort {effort:g} days)", per_day,
-             f"1 ÷ max(e, {parameters['min_effort_days']})"),
+        Term(
+            "per_delivery_day",
+            f"Per delivery day (effort {effort:g} days)",
+            per_day,
+            f"1 ÷ max(e, {parameters['min_effort_days']})",
+        ),
     ]
     impact = cost * risk * severity * themes * support
     priority = 1.0

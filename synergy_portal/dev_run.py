@@ -49,8 +49,14 @@ def main() -> int:
         ),
         subprocess.Popen([*celery, "worker", "-l", "INFO", "--concurrency", "2"], cwd=BASE_DIR),
         subprocess.Popen(
-            [*celery, "beat", "-l", "INFO", "--scheduler",
-             "django_celery_beat.schedulers:DatabaseScheduler"],
+            [
+                *celery,
+                "beat",
+                "-l",
+                "INFO",
+                "--scheduler",
+                "django_celery_beat.schedulers:DatabaseScheduler",
+            ],
             cwd=BASE_DIR,
         ),
     ]

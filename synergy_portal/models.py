@@ -63,9 +63,7 @@ class User(AbstractBaseUser, PermissionsMixin):
             models.UniqueConstraint(
                 fields=["tid", "oid"], condition=~Q(oid=""), name="user_unique_entra_identity"
             ),
-            models.CheckConstraint(
-                condition=Q(oid="") | ~Q(tid=""), name="user_oid_needs_tid"
-            ),
+            models.CheckConstraint(condition=Q(oid="") | ~Q(tid=""), name="user_oid_needs_tid"),
         ]
 
     def __str__(self) -> str:

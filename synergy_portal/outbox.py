@@ -65,8 +65,11 @@ def outbox_dispatch(*, message_ids: list[int]) -> int:
                 )
                 sent.append(message_id)
     except Exception as exc:  # noqa: BLE001 - broker down: the sweeper will re-send
-        logger.warning("outbox: broker unavailable, %d message(s) left pending: %s",
-                       len(message_ids) - len(sent), exc)
+        logger.warning(
+            "outbox: broker unavailable, %d message(s) left pending: %s",
+            len(message_ids) - len(sent),
+            exc,
+        )
     if sent:
         OutboxMessage.objects.filter(pk__in=sent).update(last_sent_at=timezone.now())
     return len(sent)
@@ -80,8 +83,9 @@ def outbox_sweep(*, resend_after: timedelta = timedelta(seconds=60)) -> int:
         .filter(last_sent_at__isnull=True)
         .values_list("pk", flat=True)[:1000]
     ) + list(
-        OutboxMessage.objects.filter(state=OutboxMessage.State.PENDING, last_sent_at__lt=cutoff)
-        .values_list("pk", flat=True)[:1000]
+        OutboxMessage.objects.filter(
+            state=OutboxMessage.State.PENDING, last_sent_at__lt=cutoff
+        ).values_list("pk", flat=True)[:1000]
     )
     return outbox_dispatch(message_ids=ids) if ids else 0
 

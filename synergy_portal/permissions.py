@@ -101,8 +101,10 @@ def can(user: Any, action: Action | str, obj: Any = None) -> bool:
     if not roles:
         return False
     if action is Action.VIEW:
-        return obj is None and bool(roles & _PEOPLE) or (
-            obj is not None and _may_view_opportunity(user, roles, obj)
+        return (
+            obj is None
+            and bool(roles & _PEOPLE)
+            or (obj is not None and _may_view_opportunity(user, roles, obj))
         )
     if action is Action.EDIT_DRAFT:
         return (

@@ -49,7 +49,9 @@ def too_many_requests(request: HttpRequest, exception: Exception | None = None) 
     security_event("ratelimit.exceeded", request=request, outcome="refused")
     response: HttpResponse
     if request.path.startswith("/api/") or request.headers.get("Accept") == "application/json":
-        response = JsonResponse({"detail": MSG_TOO_MANY, "retry_after": RETRY_AFTER_SECONDS}, status=429)
+        response = JsonResponse(
+            {"detail": MSG_TOO_MANY, "retry_after": RETRY_AFTER_SECONDS}, status=429
+        )
     else:
         try:
             body = loader.render_to_string("errors/429.html", {"message": MSG_TOO_MANY}, request)

@@ -33,9 +33,7 @@ if not DEBUG:
     if not ALLOWED_HOSTS or "*" in ALLOWED_HOSTS:
         problems.append("ALLOWED_HOSTS must name the portal's hosts explicitly")
     if problems:
-        raise ImproperlyConfigured(
-            "Refusing to start with DEBUG off: " + "; ".join(problems) + "."
-        )
+        raise ImproperlyConfigured("Refusing to start with DEBUG off: " + "; ".join(problems) + ".")
 elif not ALLOWED_HOSTS:
     ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 

@@ -7,104 +7,205 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Department',
+            name="Department",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='DnaTheme',
+            name="DnaTheme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=80, unique=True)),
-                ('hint', models.CharField(max_length=200)),
-                ('position', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=80, unique=True)),
+                ("hint", models.CharField(max_length=200)),
+                ("position", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='JourneyRole',
+            name="JourneyRole",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('times_per_week', models.DecimalField(decimal_places=2, max_digits=7, validators=[django.core.validators.MinValueValidator(Decimal('0'))])),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "times_per_week",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=7,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='JourneyStep',
+            name="JourneyStep",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField()),
-                ('name', models.CharField(max_length=120)),
-                ('description', models.TextField(blank=True, default='')),
-                ('typical_minutes', models.PositiveIntegerField(default=0)),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField()),
+                ("name", models.CharField(max_length=120)),
+                ("description", models.TextField(blank=True, default="")),
+                ("typical_minutes", models.PositiveIntegerField(default=0)),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['journey', 'position'],
+                "ordering": ["journey", "position"],
             },
         ),
         migrations.CreateModel(
-            name='Role',
+            name="Role",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=60, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('headcount', models.PositiveIntegerField(validators=[django.core.validators.MaxValueValidator(100000)])),
-                ('hourly_cost', models.DecimalField(decimal_places=2, max_digits=7, validators=[django.core.validators.MinValueValidator(Decimal('0.01'))], verbose_name='loaded hourly cost (£)')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=60, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "headcount",
+                    models.PositiveIntegerField(
+                        validators=[django.core.validators.MaxValueValidator(100000)]
+                    ),
+                ),
+                (
+                    "hourly_cost",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=7,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0.01"))],
+                        verbose_name="loaded hourly cost (£)",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Application',
+            name="Application",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('vendor', models.CharField(blank=True, default='', max_length=120)),
-                ('description', models.TextField(blank=True, default='')),
-                ('lifecycle', models.CharField(choices=[('live', 'Live'), ('sunset', 'Sunset'), ('decommission_planned', 'Decommission planned'), ('decommissioned', 'Decommissioned')], default='live', max_length=24)),
-                ('hosting', models.CharField(choices=[('on_premises', 'On-premises'), ('iaas', 'IaaS'), ('paas', 'PaaS'), ('saas', 'SaaS')], default='on_premises', max_length=16)),
-                ('debt_rating', models.PositiveSmallIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(5)], verbose_name='technical-debt rating (1 low – 5 severe)')),
-                ('business_owner', models.CharField(blank=True, default='', max_length=120)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("vendor", models.CharField(blank=True, default="", max_length=120)),
+                ("description", models.TextField(blank=True, default="")),
+                (
+                    "lifecycle",
+                    models.CharField(
+                        choices=[
+                            ("live", "Live"),
+                            ("sunset", "Sunset"),
+                            ("decommission_planned", "Decommission planned"),
+                            ("decommissioned", "Decommissioned"),
+                        ],
+                        default="live",
+                        max_length=24,
+                    ),
+                ),
+                (
+                    "hosting",
+                    models.CharField(
+                        choices=[
+                            ("on_premises", "On-premises"),
+                            ("iaas", "IaaS"),
+                            ("paas", "PaaS"),
+                            ("saas", "SaaS"),
+                        ],
+                        default="on_premises",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "debt_rating",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(5),
+                        ],
+                        verbose_name="technical-debt rating (1 low – 5 severe)",
+                    ),
+                ),
+                ("business_owner", models.CharField(blank=True, default="", max_length=120)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('debt_rating__gte', 1), ('debt_rating__lte', 5)), name='app_debt_rating_1_5')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("debt_rating__gte", 1), ("debt_rating__lte", 5)),
+                        name="app_debt_rating_1_5",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Journey',
+            name="Journey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=80, unique=True)),
-                ('name', models.CharField(max_length=120, unique=True)),
-                ('description', models.TextField(blank=True, default='')),
-                ('is_active', models.BooleanField(default=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='journeys', to='journeys.department')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=80, unique=True)),
+                ("name", models.CharField(max_length=120, unique=True)),
+                ("description", models.TextField(blank=True, default="")),
+                ("is_active", models.BooleanField(default=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="journeys",
+                        to="journeys.department",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
     ]

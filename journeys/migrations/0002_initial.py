@@ -7,69 +7,106 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('journeys', '0001_initial'),
+        ("journeys", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='journey',
-            name='owner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_journeys', to=settings.AUTH_USER_MODEL),
+            model_name="journey",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="owned_journeys",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='journeyrole',
-            name='journey',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='journey_roles', to='journeys.journey'),
+            model_name="journeyrole",
+            name="journey",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="journey_roles",
+                to="journeys.journey",
+            ),
         ),
         migrations.AddField(
-            model_name='journeystep',
-            name='applications',
-            field=models.ManyToManyField(blank=True, related_name='steps', to='journeys.application'),
+            model_name="journeystep",
+            name="applications",
+            field=models.ManyToManyField(
+                blank=True, related_name="steps", to="journeys.application"
+            ),
         ),
         migrations.AddField(
-            model_name='journeystep',
-            name='journey',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='journeys.journey'),
+            model_name="journeystep",
+            name="journey",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="steps",
+                to="journeys.journey",
+            ),
         ),
         migrations.AddField(
-            model_name='role',
-            name='department',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='roles', to='journeys.department'),
+            model_name="role",
+            name="department",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="roles",
+                to="journeys.department",
+            ),
         ),
         migrations.AddField(
-            model_name='journeystep',
-            name='roles',
-            field=models.ManyToManyField(blank=True, related_name='steps', to='journeys.role'),
+            model_name="journeystep",
+            name="roles",
+            field=models.ManyToManyField(blank=True, related_name="steps", to="journeys.role"),
         ),
         migrations.AddField(
-            model_name='journeyrole',
-            name='role',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='journey_roles', to='journeys.role'),
+            model_name="journeyrole",
+            name="role",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="journey_roles",
+                to="journeys.role",
+            ),
         ),
         migrations.AddField(
-            model_name='journey',
-            name='roles',
-            field=models.ManyToManyField(related_name='journeys', through='journeys.JourneyRole', to='journeys.role'),
+            model_name="journey",
+            name="roles",
+            field=models.ManyToManyField(
+                related_name="journeys", through="journeys.JourneyRole", to="journeys.role"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='role',
-            constraint=models.CheckConstraint(condition=models.Q(('hourly_cost__gt', 0)), name='role_cost_positive'),
+            model_name="role",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("hourly_cost__gt", 0)), name="role_cost_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='journeystep',
-            constraint=models.UniqueConstraint(deferrable=django.db.models.constraints.Deferrable['DEFERRED'], fields=('journey', 'position'), name='step_unique_position'),
+            model_name="journeystep",
+            constraint=models.UniqueConstraint(
+                deferrable=django.db.models.constraints.Deferrable["DEFERRED"],
+                fields=("journey", "position"),
+                name="step_unique_position",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='journeyrole',
-            constraint=models.UniqueConstraint(fields=('journey', 'role'), name='journeyrole_unique'),
+            model_name="journeyrole",
+            constraint=models.UniqueConstraint(
+                fields=("journey", "role"), name="journeyrole_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='journeyrole',
-            constraint=models.CheckConstraint(condition=models.Q(('times_per_week__gte', 0)), name='journeyrole_freq'),
+            model_name="journeyrole",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("times_per_week__gte", 0)), name="journeyrole_freq"
+            ),
         ),
     ]

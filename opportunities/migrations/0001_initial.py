@@ -9,189 +9,447 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=200, upload_to=opportunities.models.attachment_path)),
-                ('original_name', models.CharField(max_length=200)),
-                ('content_type', models.CharField(max_length=120)),
-                ('size', models.PositiveIntegerField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=200, upload_to=opportunities.models.attachment_path
+                    ),
+                ),
+                ("original_name", models.CharField(max_length=200)),
+                ("content_type", models.CharField(max_length=120)),
+                ("size", models.PositiveIntegerField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Benefit',
+            name="Benefit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hours_per_year', models.DecimalField(decimal_places=1, max_digits=10, validators=[django.core.validators.MinValueValidator(Decimal('0'))])),
-                ('cash_per_year', models.DecimalField(decimal_places=2, max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='£ per year')),
-                ('non_cash', models.TextField(blank=True, default='', verbose_name='non-cash benefits')),
-                ('evidence', models.TextField(blank=True, default='')),
-                ('realised_on', models.DateField(default=django.utils.timezone.localdate)),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "hours_per_year",
+                    models.DecimalField(
+                        decimal_places=1,
+                        max_digits=10,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                    ),
+                ),
+                (
+                    "cash_per_year",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=12,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="£ per year",
+                    ),
+                ),
+                (
+                    "non_cash",
+                    models.TextField(blank=True, default="", verbose_name="non-cash benefits"),
+                ),
+                ("evidence", models.TextField(blank=True, default="")),
+                ("realised_on", models.DateField(default=django.utils.timezone.localdate)),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['-realised_on', '-id'],
+                "ordering": ["-realised_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField(max_length=5000)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('edited_at', models.DateTimeField(blank=True, null=True)),
-                ('hidden_at', models.DateTimeField(blank=True, null=True)),
-                ('hidden_reason', models.CharField(blank=True, default='', max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("body", models.TextField(max_length=5000)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("edited_at", models.DateTimeField(blank=True, null=True)),
+                ("hidden_at", models.DateTimeField(blank=True, null=True)),
+                ("hidden_reason", models.CharField(blank=True, default="", max_length=200)),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='DeliveryCycle',
+            name="DeliveryCycle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, unique=True)),
-                ('starts_on', models.DateField()),
-                ('ends_on', models.DateField()),
-                ('capacity_days', models.DecimalField(decimal_places=1, max_digits=6, validators=[django.core.validators.MinValueValidator(Decimal('0'))])),
-                ('state', models.CharField(choices=[('planned', 'Planned'), ('active', 'Active'), ('closed', 'Closed')], default='planned', max_length=10)),
-                ('outcome', models.TextField(blank=True, default='')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, unique=True)),
+                ("starts_on", models.DateField()),
+                ("ends_on", models.DateField()),
+                (
+                    "capacity_days",
+                    models.DecimalField(
+                        decimal_places=1,
+                        max_digits=6,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planned"),
+                            ("active", "Active"),
+                            ("closed", "Closed"),
+                        ],
+                        default="planned",
+                        max_length=10,
+                    ),
+                ),
+                ("outcome", models.TextField(blank=True, default="")),
             ],
             options={
-                'ordering': ['-starts_on'],
+                "ordering": ["-starts_on"],
             },
         ),
         migrations.CreateModel(
-            name='Follow',
+            name="Follow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('status', 'Status change'), ('comment', 'New comment'), ('merge', 'Merged'), ('submitted', 'Submitted')], max_length=12)),
-                ('message', models.CharField(max_length=300)),
-                ('source_key', models.CharField(blank=True, default='', max_length=80)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('read_at', models.DateTimeField(blank=True, null=True)),
-                ('emailed_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("status", "Status change"),
+                            ("comment", "New comment"),
+                            ("merge", "Merged"),
+                            ("submitted", "Submitted"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("message", models.CharField(max_length=300)),
+                ("source_key", models.CharField(blank=True, default="", max_length=80)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("read_at", models.DateTimeField(blank=True, null=True)),
+                ("emailed_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Opportunity',
+            name="Opportunity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(editable=False, max_length=16, unique=True)),
-                ('title', models.CharField(max_length=120)),
-                ('problem', models.TextField(max_length=5000, verbose_name='what gets in the way')),
-                ('better', models.TextField(blank=True, default='', max_length=5000, verbose_name='what would be better')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('triage', 'In triage'), ('assessing', 'Being assessed'), ('backlog', 'In the backlog'), ('in_delivery', 'In delivery'), ('delivered', 'Delivered'), ('benefits_realised', 'Benefits realised'), ('rejected', 'Not taken forward'), ('duplicate', 'Merged as a duplicate'), ('withdrawn', 'Withdrawn')], default='draft', max_length=20)),
-                ('people_affected', models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100000)])),
-                ('frequency_per_week', models.DecimalField(blank=True, decimal_places=2, max_digits=8, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('500'))], verbose_name='occurrences per person per week')),
-                ('minutes_per_occurrence', models.DecimalField(blank=True, decimal_places=1, max_digits=7, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('960'))])),
-                ('classification', models.CharField(choices=[('official', 'OFFICIAL'), ('official_sensitive', 'OFFICIAL-SENSITIVE')], default='official', max_length=20)),
-                ('is_restricted', models.BooleanField(default=False)),
-                ('show_submitter_name', models.BooleanField(default=True)),
-                ('current_priority', models.FloatField(blank=True, editable=False, null=True)),
-                ('supporters_count', models.PositiveIntegerField(default=0, editable=False)),
-                ('rejection_reason', models.TextField(blank=True, default='')),
-                ('delivery_note', models.TextField(blank=True, default='')),
-                ('board_rank', models.CharField(db_collation='C', default='n', editable=False, max_length=64)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('submitted_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('status_changed_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('first_response_due', models.DateField(blank=True, null=True)),
-                ('next_update_due', models.DateField(blank=True, null=True)),
-                ('search_vector', models.GeneratedField(db_persist=True, expression=django.contrib.postgres.search.CombinedSearchVector(django.contrib.postgres.search.CombinedSearchVector(django.contrib.postgres.search.SearchVector('title', config='english', weight='A'), '||', django.contrib.postgres.search.SearchVector('problem', config='english', weight='B'), django.contrib.postgres.search.SearchConfig('english')), '||', django.contrib.postgres.search.SearchVector('better', config='english', weight='C'), django.contrib.postgres.search.SearchConfig('english')), output_field=django.contrib.postgres.search.SearchVectorField())),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reference", models.CharField(editable=False, max_length=16, unique=True)),
+                ("title", models.CharField(max_length=120)),
+                ("problem", models.TextField(max_length=5000, verbose_name="what gets in the way")),
+                (
+                    "better",
+                    models.TextField(
+                        blank=True, default="", max_length=5000, verbose_name="what would be better"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("triage", "In triage"),
+                            ("assessing", "Being assessed"),
+                            ("backlog", "In the backlog"),
+                            ("in_delivery", "In delivery"),
+                            ("delivered", "Delivered"),
+                            ("benefits_realised", "Benefits realised"),
+                            ("rejected", "Not taken forward"),
+                            ("duplicate", "Merged as a duplicate"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="draft",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "people_affected",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(100000),
+                        ],
+                    ),
+                ),
+                (
+                    "frequency_per_week",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=8,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("500")),
+                        ],
+                        verbose_name="occurrences per person per week",
+                    ),
+                ),
+                (
+                    "minutes_per_occurrence",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=7,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("0")),
+                            django.core.validators.MaxValueValidator(Decimal("960")),
+                        ],
+                    ),
+                ),
+                (
+                    "classification",
+                    models.CharField(
+                        choices=[
+                            ("official", "OFFICIAL"),
+                            ("official_sensitive", "OFFICIAL-SENSITIVE"),
+                        ],
+                        default="official",
+                        max_length=20,
+                    ),
+                ),
+                ("is_restricted", models.BooleanField(default=False)),
+                ("show_submitter_name", models.BooleanField(default=True)),
+                ("current_priority", models.FloatField(blank=True, editable=False, null=True)),
+                ("supporters_count", models.PositiveIntegerField(default=0, editable=False)),
+                ("rejection_reason", models.TextField(blank=True, default="")),
+                ("delivery_note", models.TextField(blank=True, default="")),
+                (
+                    "board_rank",
+                    models.CharField(db_collation="C", default="n", editable=False, max_length=64),
+                ),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("submitted_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "status_changed_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("first_response_due", models.DateField(blank=True, null=True)),
+                ("next_update_due", models.DateField(blank=True, null=True)),
+                (
+                    "search_vector",
+                    models.GeneratedField(
+                        db_persist=True,
+                        expression=django.contrib.postgres.search.CombinedSearchVector(
+                            django.contrib.postgres.search.CombinedSearchVector(
+                                django.contrib.postgres.search.SearchVector(
+                                    "title", config="english", weight="A"
+                                ),
+                                "||",
+                                django.contrib.postgres.search.SearchVector(
+                                    "problem", config="english", weight="B"
+                                ),
+                                django.contrib.postgres.search.SearchConfig("english"),
+                            ),
+                            "||",
+                            django.contrib.postgres.search.SearchVector(
+                                "better", config="english", weight="C"
+                            ),
+                            django.contrib.postgres.search.SearchConfig("english"),
+                        ),
+                        output_field=django.contrib.postgres.search.SearchVectorField(),
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'opportunities',
-                'ordering': ['-created_at'],
+                "verbose_name_plural": "opportunities",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ReferenceCounter',
+            name="ReferenceCounter",
             fields=[
-                ('year', models.PositiveSmallIntegerField(primary_key=True, serialize=False)),
-                ('last', models.PositiveIntegerField(default=0)),
+                ("year", models.PositiveSmallIntegerField(primary_key=True, serialize=False)),
+                ("last", models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name='Score',
+            name="Score",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('assessment', 'Individual assessment'), ('agreed', 'Agreed score'), ('rescore', 'Re-scored by a new model')], default='agreed', max_length=12)),
-                ('inputs', models.JSONField()),
-                ('breakdown', models.JSONField()),
-                ('hours_per_year', models.FloatField()),
-                ('cost_per_year', models.FloatField()),
-                ('impact', models.FloatField()),
-                ('priority', models.FloatField()),
-                ('effort_days', models.FloatField()),
-                ('fits_two_speed', models.BooleanField()),
-                ('is_current', models.BooleanField(default=False)),
-                ('note', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("assessment", "Individual assessment"),
+                            ("agreed", "Agreed score"),
+                            ("rescore", "Re-scored by a new model"),
+                        ],
+                        default="agreed",
+                        max_length=12,
+                    ),
+                ),
+                ("inputs", models.JSONField()),
+                ("breakdown", models.JSONField()),
+                ("hours_per_year", models.FloatField()),
+                ("cost_per_year", models.FloatField()),
+                ("impact", models.FloatField()),
+                ("priority", models.FloatField()),
+                ("effort_days", models.FloatField()),
+                ("fits_two_speed", models.BooleanField()),
+                ("is_current", models.BooleanField(default=False)),
+                ("note", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ScoringModel',
+            name="ScoringModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField(unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('weights', models.JSONField(default=dict)),
-                ('parameters', models.JSONField(default=dict)),
-                ('is_active', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('activated_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField(unique=True)),
+                ("name", models.CharField(max_length=120)),
+                ("weights", models.JSONField(default=dict)),
+                ("parameters", models.JSONField(default=dict)),
+                ("is_active", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("activated_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-version'],
+                "ordering": ["-version"],
             },
         ),
         migrations.CreateModel(
-            name='StatusChange',
+            name="StatusChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_status', models.CharField(blank=True, choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('triage', 'In triage'), ('assessing', 'Being assessed'), ('backlog', 'In the backlog'), ('in_delivery', 'In delivery'), ('delivered', 'Delivered'), ('benefits_realised', 'Benefits realised'), ('rejected', 'Not taken forward'), ('duplicate', 'Merged as a duplicate'), ('withdrawn', 'Withdrawn')], default='', max_length=20)),
-                ('to_status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('triage', 'In triage'), ('assessing', 'Being assessed'), ('backlog', 'In the backlog'), ('in_delivery', 'In delivery'), ('delivered', 'Delivered'), ('benefits_realised', 'Benefits realised'), ('rejected', 'Not taken forward'), ('duplicate', 'Merged as a duplicate'), ('withdrawn', 'Withdrawn')], max_length=20)),
-                ('reason', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("triage", "In triage"),
+                            ("assessing", "Being assessed"),
+                            ("backlog", "In the backlog"),
+                            ("in_delivery", "In delivery"),
+                            ("delivered", "Delivered"),
+                            ("benefits_realised", "Benefits realised"),
+                            ("rejected", "Not taken forward"),
+                            ("duplicate", "Merged as a duplicate"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "to_status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("triage", "In triage"),
+                            ("assessing", "Being assessed"),
+                            ("backlog", "In the backlog"),
+                            ("in_delivery", "In delivery"),
+                            ("delivered", "Delivered"),
+                            ("benefits_realised", "Benefits realised"),
+                            ("rejected", "Not taken forward"),
+                            ("duplicate", "Merged as a duplicate"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Support',
+            name="Support",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
     ]

@@ -7,274 +7,482 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('journeys', '0002_initial'),
-        ('opportunities', '0001_initial'),
+        ("journeys", "0002_initial"),
+        ("opportunities", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='attachment',
-            name='uploaded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="attachment",
+            name="uploaded_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='benefit',
-            name='recorded_by',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="benefit",
+            name="recorded_by",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='comment',
-            name='author',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='comments', to=settings.AUTH_USER_MODEL),
+            model_name="comment",
+            name="author",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="comments",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='comment',
-            name='hidden_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="comment",
+            name="hidden_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deliverycycle',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__gte', models.F('starts_on'))), name='cycle_dates'),
+            model_name="deliverycycle",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_on__gte", models.F("starts_on"))), name="cycle_dates"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='deliverycycle',
-            constraint=models.CheckConstraint(condition=models.Q(('capacity_days__gte', 0)), name='cycle_capacity'),
+            model_name="deliverycycle",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("capacity_days__gte", 0)), name="cycle_capacity"
+            ),
         ),
         migrations.AddField(
-            model_name='follow',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='follows', to=settings.AUTH_USER_MODEL),
+            model_name="follow",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="follows",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='recipient',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL),
+            model_name="notification",
+            name="recipient",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notifications",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='applications',
-            field=models.ManyToManyField(blank=True, related_name='opportunities', to='journeys.application'),
+            model_name="opportunity",
+            name="applications",
+            field=models.ManyToManyField(
+                blank=True, related_name="opportunities", to="journeys.application"
+            ),
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='delivery_cycle',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='opportunities', to='opportunities.deliverycycle'),
+            model_name="opportunity",
+            name="delivery_cycle",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="opportunities",
+                to="opportunities.deliverycycle",
+            ),
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='department',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='opportunities', to='journeys.department'),
+            model_name="opportunity",
+            name="department",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="opportunities",
+                to="journeys.department",
+            ),
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='dna_themes',
-            field=models.ManyToManyField(blank=True, related_name='opportunities', to='journeys.dnatheme'),
+            model_name="opportunity",
+            name="dna_themes",
+            field=models.ManyToManyField(
+                blank=True, related_name="opportunities", to="journeys.dnatheme"
+            ),
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='journey',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='opportunities', to='journeys.journey'),
+            model_name="opportunity",
+            name="journey",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="opportunities",
+                to="journeys.journey",
+            ),
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='merged_from', to='opportunities.opportunity'),
+            model_name="opportunity",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="merged_from",
+                to="opportunities.opportunity",
+            ),
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='owner',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_opportunities', to=settings.AUTH_USER_MODEL),
+            model_name="opportunity",
+            name="owner",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="owned_opportunities",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='step',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='opportunities', to='journeys.journeystep'),
+            model_name="opportunity",
+            name="step",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="opportunities",
+                to="journeys.journeystep",
+            ),
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='submitter',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='submitted_opportunities', to=settings.AUTH_USER_MODEL),
+            model_name="opportunity",
+            name="submitter",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="submitted_opportunities",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='notification',
-            name='opportunity',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='opportunities.opportunity'),
+            model_name="notification",
+            name="opportunity",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notifications",
+                to="opportunities.opportunity",
+            ),
         ),
         migrations.AddField(
-            model_name='follow',
-            name='opportunity',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='follows', to='opportunities.opportunity'),
+            model_name="follow",
+            name="opportunity",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="follows",
+                to="opportunities.opportunity",
+            ),
         ),
         migrations.AddField(
-            model_name='comment',
-            name='opportunity',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='opportunities.opportunity'),
+            model_name="comment",
+            name="opportunity",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="comments",
+                to="opportunities.opportunity",
+            ),
         ),
         migrations.AddField(
-            model_name='benefit',
-            name='opportunity',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='benefits', to='opportunities.opportunity'),
+            model_name="benefit",
+            name="opportunity",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="benefits",
+                to="opportunities.opportunity",
+            ),
         ),
         migrations.AddField(
-            model_name='attachment',
-            name='opportunity',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='opportunities.opportunity'),
+            model_name="attachment",
+            name="opportunity",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="attachments",
+                to="opportunities.opportunity",
+            ),
         ),
         migrations.AddField(
-            model_name='score',
-            name='opportunity',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scores', to='opportunities.opportunity'),
+            model_name="score",
+            name="opportunity",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="scores",
+                to="opportunities.opportunity",
+            ),
         ),
         migrations.AddField(
-            model_name='score',
-            name='scored_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="score",
+            name="scored_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='opportunity',
-            name='current_score',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='opportunities.score'),
+            model_name="opportunity",
+            name="current_score",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="opportunities.score",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='scoringmodel',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_active', True)), fields=('is_active',), name='one_active_scoring_model'),
+            model_name="scoringmodel",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_active", True)),
+                fields=("is_active",),
+                name="one_active_scoring_model",
+            ),
         ),
         migrations.AddField(
-            model_name='score',
-            name='model',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='scores', to='opportunities.scoringmodel'),
+            model_name="score",
+            name="model",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="scores",
+                to="opportunities.scoringmodel",
+            ),
         ),
         migrations.AddField(
-            model_name='statuschange',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="statuschange",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='statuschange',
-            name='opportunity',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='status_changes', to='opportunities.opportunity'),
+            model_name="statuschange",
+            name="opportunity",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="status_changes",
+                to="opportunities.opportunity",
+            ),
         ),
         migrations.AddField(
-            model_name='support',
-            name='opportunity',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='supports', to='opportunities.opportunity'),
+            model_name="support",
+            name="opportunity",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="supports",
+                to="opportunities.opportunity",
+            ),
         ),
         migrations.AddField(
-            model_name='support',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='supports', to=settings.AUTH_USER_MODEL),
+            model_name="support",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="supports",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('read_at__isnull', True)), fields=['recipient', '-created_at'], name='notification_unread_idx'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("read_at__isnull", True)),
+                fields=["recipient", "-created_at"],
+                name="notification_unread_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notification',
-            constraint=models.UniqueConstraint(condition=models.Q(('source_key', ''), _negated=True), fields=('recipient', 'source_key'), name='notification_once_per_source'),
+            model_name="notification",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("source_key", ""), _negated=True),
+                fields=("recipient", "source_key"),
+                name="notification_once_per_source",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='follow',
-            constraint=models.UniqueConstraint(fields=('opportunity', 'user'), name='follow_once'),
+            model_name="follow",
+            constraint=models.UniqueConstraint(fields=("opportunity", "user"), name="follow_once"),
         ),
         migrations.AddIndex(
-            model_name='comment',
-            index=models.Index(fields=['opportunity', 'created_at'], name='comment_opp_idx'),
+            model_name="comment",
+            index=models.Index(fields=["opportunity", "created_at"], name="comment_opp_idx"),
         ),
         migrations.AddConstraint(
-            model_name='comment',
-            constraint=models.CheckConstraint(condition=models.Q(('body', ''), _negated=True), name='comment_not_empty'),
+            model_name="comment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("body", ""), _negated=True), name="comment_not_empty"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='benefit',
-            constraint=models.CheckConstraint(condition=models.Q(('cash_per_year__gte', 0), ('hours_per_year__gte', 0)), name='benefit_nonneg'),
+            model_name="benefit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("cash_per_year__gte", 0), ("hours_per_year__gte", 0)),
+                name="benefit_nonneg",
+            ),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['search_vector'], name='opp_search_idx'),
+            model_name="opportunity",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["search_vector"], name="opp_search_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['title'], name='opp_title_trgm_idx', opclasses=['gin_trgm_ops']),
+            model_name="opportunity",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["title"], name="opp_title_trgm_idx", opclasses=["gin_trgm_ops"]
+            ),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['status', 'board_rank'], name='opp_board_idx'),
+            model_name="opportunity",
+            index=models.Index(fields=["status", "board_rank"], name="opp_board_idx"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['status', '-current_priority'], name='opp_priority_idx'),
+            model_name="opportunity",
+            index=models.Index(fields=["status", "-current_priority"], name="opp_priority_idx"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['-created_at'], name='opp_created_idx'),
+            model_name="opportunity",
+            index=models.Index(fields=["-created_at"], name="opp_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(fields=['journey', 'step'], name='opp_journey_step_idx'),
+            model_name="opportunity",
+            index=models.Index(fields=["journey", "step"], name="opp_journey_step_idx"),
         ),
         migrations.AddConstraint(
-            model_name='opportunity',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'rejected'), _negated=True), models.Q(('rejection_reason', ''), _negated=True), _connector='OR'), name='opp_rejected_needs_reason'),
+            model_name="opportunity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "rejected"), _negated=True),
+                    models.Q(("rejection_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="opp_rejected_needs_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='opportunity',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'duplicate'), _negated=True), ('merged_into__isnull', False), _connector='OR'), name='opp_duplicate_needs_target'),
+            model_name="opportunity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "duplicate"), _negated=True),
+                    ("merged_into__isnull", False),
+                    _connector="OR",
+                ),
+                name="opp_duplicate_needs_target",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='opportunity',
-            constraint=models.CheckConstraint(condition=models.Q(('merged_into', models.F('id')), _negated=True), name='opp_not_merged_into_itself'),
+            model_name="opportunity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("merged_into", models.F("id")), _negated=True),
+                name="opp_not_merged_into_itself",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='opportunity',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), ('submitted_at__isnull', False), _connector='OR'), name='opp_submitted_has_time'),
+            model_name="opportunity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "draft"), ("submitted_at__isnull", False), _connector="OR"
+                ),
+                name="opp_submitted_has_time",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='opportunity',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('classification', 'official_sensitive'), _negated=True), ('is_restricted', True), _connector='OR'), name='opp_sensitive_is_restricted'),
+            model_name="opportunity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("classification", "official_sensitive"), _negated=True),
+                    ("is_restricted", True),
+                    _connector="OR",
+                ),
+                name="opp_sensitive_is_restricted",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='opportunity',
-            constraint=models.CheckConstraint(condition=models.Q(('step__isnull', True), ('journey__isnull', False), _connector='OR'), name='opp_step_needs_journey'),
+            model_name="opportunity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("step__isnull", True), ("journey__isnull", False), _connector="OR"
+                ),
+                name="opp_step_needs_journey",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='opportunity',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['delivered', 'benefits_realised']), _negated=True), models.Q(('delivery_note', ''), _negated=True), _connector='OR'), name='opp_delivered_needs_note'),
+            model_name="opportunity",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status__in", ["delivered", "benefits_realised"]), _negated=True),
+                    models.Q(("delivery_note", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="opp_delivered_needs_note",
+            ),
         ),
         migrations.AddIndex(
-            model_name='score',
-            index=models.Index(fields=['opportunity', '-created_at'], name='score_opp_idx'),
+            model_name="score",
+            index=models.Index(fields=["opportunity", "-created_at"], name="score_opp_idx"),
         ),
         migrations.AddConstraint(
-            model_name='score',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_current', True)), fields=('opportunity',), name='one_current_score'),
+            model_name="score",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_current", True)),
+                fields=("opportunity",),
+                name="one_current_score",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='score',
-            constraint=models.CheckConstraint(condition=models.Q(('priority__gte', 0)), name='score_priority_nonneg'),
+            model_name="score",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("priority__gte", 0)), name="score_priority_nonneg"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='score',
-            constraint=models.CheckConstraint(condition=models.Q(('effort_days__gt', 0)), name='score_effort_positive'),
+            model_name="score",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("effort_days__gt", 0)), name="score_effort_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='statuschange',
-            index=models.Index(fields=['opportunity', 'created_at'], name='statuschange_opp_idx'),
+            model_name="statuschange",
+            index=models.Index(fields=["opportunity", "created_at"], name="statuschange_opp_idx"),
         ),
         migrations.AddConstraint(
-            model_name='statuschange',
-            constraint=models.CheckConstraint(condition=models.Q(('from_status', models.F('to_status')), _negated=True), name='statuschange_moves'),
+            model_name="statuschange",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("from_status", models.F("to_status")), _negated=True),
+                name="statuschange_moves",
+            ),
         ),
         migrations.AddIndex(
-            model_name='support',
-            index=models.Index(fields=['user', 'created_at'], name='support_user_idx'),
+            model_name="support",
+            index=models.Index(fields=["user", "created_at"], name="support_user_idx"),
         ),
         migrations.AddConstraint(
-            model_name='support',
-            constraint=models.UniqueConstraint(fields=('opportunity', 'user'), name='support_once_per_person'),
+            model_name="support",
+            constraint=models.UniqueConstraint(
+                fields=("opportunity", "user"), name="support_once_per_person"
+            ),
         ),
     ]

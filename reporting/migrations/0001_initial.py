@@ -6,31 +6,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='EtlBatch',
+            name="EtlBatch",
             fields=[
-                ('batch_id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('kind', models.CharField(default='incremental', max_length=12)),
-                ('state', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='running', max_length=10)),
-                ('watermark_from', models.BigIntegerField(blank=True, null=True)),
-                ('watermark_to', models.BigIntegerField(blank=True, null=True)),
-                ('schema_version', models.CharField(max_length=20)),
-                ('rows', models.JSONField(default=dict)),
-                ('checksums', models.JSONField(default=dict)),
-                ('error', models.TextField(blank=True, default='')),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "batch_id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("kind", models.CharField(default="incremental", max_length=12)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="running",
+                        max_length=10,
+                    ),
+                ),
+                ("watermark_from", models.BigIntegerField(blank=True, null=True)),
+                ("watermark_to", models.BigIntegerField(blank=True, null=True)),
+                ("schema_version", models.CharField(max_length=20)),
+                ("rows", models.JSONField(default=dict)),
+                ("checksums", models.JSONField(default=dict)),
+                ("error", models.TextField(blank=True, default="")),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'db_table': 'etl_batch',
-                'ordering': ['-started_at'],
+                "db_table": "etl_batch",
+                "ordering": ["-started_at"],
             },
         ),
     ]

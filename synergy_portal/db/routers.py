@@ -16,7 +16,10 @@ class ReportingRouter:
         return REPORTING_ALIAS if model._meta.app_label == REPORTING_APP else None
 
     def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool | None:
-        in_reporting = {obj1._meta.app_label == REPORTING_APP, obj2._meta.app_label == REPORTING_APP}
+        in_reporting = {
+            obj1._meta.app_label == REPORTING_APP,
+            obj2._meta.app_label == REPORTING_APP,
+        }
         return None if len(in_reporting) == 1 else False
 
     def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool:

@@ -8,61 +8,162 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
-        ('journeys', '0001_initial'),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("journeys", "0001_initial"),
     ]
 
     operations = [
         TrigramExtension(),
         UnaccentExtension(),
         migrations.CreateModel(
-            name='OutboxMessage',
+            name="OutboxMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('topic', models.CharField(max_length=80)),
-                ('payload', models.JSONField(default=dict)),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_sent_at', models.DateTimeField(blank=True, null=True)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("topic", models.CharField(max_length=80)),
+                ("payload", models.JSONField(default=dict)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("done", "Done"), ("failed", "Failed")],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_sent_at", models.DateTimeField(blank=True, null=True)),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'indexes': [models.Index(condition=models.Q(('state', 'pending')), fields=['created_at'], name='outbox_pending_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('done_at__isnull', False), ('state', 'done')), models.Q(('state', 'done'), _negated=True), _connector='OR'), name='outbox_done_has_time')],
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("state", "pending")),
+                        fields=["created_at"],
+                        name="outbox_pending_idx",
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("done_at__isnull", False), ("state", "done")),
+                            models.Q(("state", "done"), _negated=True),
+                            _connector="OR",
+                        ),
+                        name="outbox_done_has_time",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(max_length=150, unique=True)),
-                ('tid', models.CharField(blank=True, default='', max_length=64, verbose_name='tenant id')),
-                ('oid', models.CharField(blank=True, default='', max_length=64, verbose_name='object id')),
-                ('display_name', models.CharField(blank=True, default='', max_length=200)),
-                ('email', models.EmailField(blank=True, default='', max_length=254)),
-                ('is_staff', models.BooleanField(default=False, verbose_name='admin site access')),
-                ('is_active', models.BooleanField(default=True)),
-                ('is_demo', models.BooleanField(default=False)),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now)),
-                ('department', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='journeys.department')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('job_role', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='journeys.role')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                ("username", models.CharField(max_length=150, unique=True)),
+                (
+                    "tid",
+                    models.CharField(
+                        blank=True, default="", max_length=64, verbose_name="tenant id"
+                    ),
+                ),
+                (
+                    "oid",
+                    models.CharField(
+                        blank=True, default="", max_length=64, verbose_name="object id"
+                    ),
+                ),
+                ("display_name", models.CharField(blank=True, default="", max_length=200)),
+                ("email", models.EmailField(blank=True, default="", max_length=254)),
+                ("is_staff", models.BooleanField(default=False, verbose_name="admin site access")),
+                ("is_active", models.BooleanField(default=True)),
+                ("is_demo", models.BooleanField(default=False)),
+                ("date_joined", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "department",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="journeys.department",
+                    ),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "job_role",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="journeys.role",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(condition=models.Q(('oid', ''), _negated=True), fields=('tid', 'oid'), name='user_unique_entra_identity'), models.CheckConstraint(condition=models.Q(('oid', ''), models.Q(('tid', ''), _negated=True), _connector='OR'), name='user_oid_needs_tid')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("oid", ""), _negated=True),
+                        fields=("tid", "oid"),
+                        name="user_unique_entra_identity",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("oid", ""), models.Q(("tid", ""), _negated=True), _connector="OR"
+                        ),
+                        name="user_oid_needs_tid",
+                    ),
+                ],
             },
             managers=[
-                ('objects', synergy_portal.models.PortalUserManager()),
+                ("objects", synergy_portal.models.PortalUserManager()),
             ],
         ),
     ]

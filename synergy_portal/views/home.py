@@ -9,5 +9,7 @@ from opportunities.selectors import home_summary
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    context = {"summary": home_summary(user=request.user) if request.user.is_authenticated else None}
+    context = {
+        "summary": home_summary(user=request.user) if request.user.is_authenticated else None
+    }
     return render(request, "home.html", context)

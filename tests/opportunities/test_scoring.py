@@ -67,8 +67,17 @@ def test_effort_below_half_a_day_counts_as_half_a_day() -> None:
 def test_breakdown_names_every_term_with_its_formula() -> None:
     terms = score(BASE).breakdown()
     assert [t["key"] for t in terms] == [
-        "people", "frequency", "hours_per_occurrence", "working_weeks", "hourly_cost",
-        "risk", "severity", "themes", "supporters", "confidence", "per_delivery_day",
+        "people",
+        "frequency",
+        "hours_per_occurrence",
+        "working_weeks",
+        "hourly_cost",
+        "risk",
+        "severity",
+        "themes",
+        "supporters",
+        "confidence",
+        "per_delivery_day",
     ]
     assert all(t["label"] and t["formula"] for t in terms)
 
@@ -86,7 +95,9 @@ def test_breakdown_names_every_term_with_its_formula() -> None:
         ("confidence", "certain", "confidence must be one of"),
     ],
 )
-def test_bad_inputs_are_refused_with_a_clear_message(field: str, value: object, message: str) -> None:
+def test_bad_inputs_are_refused_with_a_clear_message(
+    field: str, value: object, message: str
+) -> None:
     with pytest.raises(ScoringError) as caught:
         score(replace(BASE, **{field: value}))
     assert message in caught.value.message
@@ -131,7 +142,9 @@ RISK_ORDER = ["none", "data_quality", "operational", "safeguarding"]
 @settings(max_examples=300, deadline=None)
 @given(
     inputs_strategy,
-    st.sampled_from(["people", "frequency_per_week", "minutes", "severity", "risk_class", "supporters"]),
+    st.sampled_from(
+        ["people", "frequency_per_week", "minutes", "severity", "risk_class", "supporters"]
+    ),
 )
 def test_priority_never_decreases_when_pain_grows(inputs: ScoreInputs, field: str) -> None:
     value = getattr(inputs, field)

@@ -32,9 +32,15 @@ def model() -> ScoringModel:
 
 def test_defaults_come_from_the_submission_and_the_journeys_roles(model) -> None:
     journey = JourneyFactory()
-    JourneyRole.objects.create(journey=journey, role=RoleFactory(headcount=300, hourly_cost=30), times_per_week=2)
-    JourneyRole.objects.create(journey=journey, role=RoleFactory(headcount=100, hourly_cost=50), times_per_week=1)
-    opp = OpportunityFactory(journey=journey, people_affected=200, frequency_per_week=5, minutes_per_occurrence=6)
+    JourneyRole.objects.create(
+        journey=journey, role=RoleFactory(headcount=300, hourly_cost=30), times_per_week=2
+    )
+    JourneyRole.objects.create(
+        journey=journey, role=RoleFactory(headcount=100, hourly_cost=50), times_per_week=1
+    )
+    opp = OpportunityFactory(
+        journey=journey, people_affected=200, frequency_per_week=5, minutes_per_occurrence=6
+    )
     defaults = score_defaults(opportunity=opp, model=model)
     assert defaults["people"].value == 200
     assert defaults["hourly_cost"].value == 35.0  # (300×30 + 100×50) ÷ 400
@@ -45,7 +51,9 @@ def test_agreed_score_becomes_current_and_history_is_kept(model) -> None:
     ci = UserFactory(roles={Role.CI_TEAM})
     opp = OpportunityFactory(people_affected=200, frequency_per_week=5, minutes_per_occurrence=6)
     first = opportunity_score(actor=ci, opportunity_id=opp.pk, values=JUDGEMENT)
-    second = opportunity_score(actor=ci, opportunity_id=opp.pk, values={**JUDGEMENT, "effort_days": 4})
+    second = opportunity_score(
+        actor=ci, opportunity_id=opp.pk, values={**JUDGEMENT, "effort_days": 4}
+    )
     opp.refresh_from_db()
     assert opp.current_score == second and opp.current_priority == second.priority
     assert Score.objects.filter(opportunity=opp).count() == 2
@@ -61,7 +69,9 @@ def test_overriding_a_submitted_figure_needs_a_reason(model) -> None:
     with pytest.raises(ApplicationError, match="Say why you changed people"):
         opportunity_score(actor=ci, opportunity_id=opp.pk, values={**JUDGEMENT, "people": 900})
     score = opportunity_score(
-        actor=ci, opportunity_id=opp.pk, values={**JUDGEMENT, "people": 900},
+        actor=ci,
+        opportunity_id=opp.pk,
+        values={**JUDGEMENT, "people": 900},
         override_reason="All response officers use it, not only one team",
     )
     assert score.inputs["people"] == 900 and score.inputs["sources"]["people"] == "assessor"
@@ -73,4 +83,6 @@ def test_staff_cannot_score_and_a_missing_model_is_explained(model) -> None:
         opportunity_score(actor=UserFactory(), opportunity_id=opp.pk, values=JUDGEMENT)
     ScoringModel.objects.update(is_active=False)
     with pytest.raises(ApplicationError, match=MSG_NO_ACTIVE_MODEL):
-        opportunity_score(actor=UserFactory(roles={Role.CI_TEAM}), opportunity_id=opp.pk, values=JUDGEMENT)
+        opportunity_score(
+            actor=UserFactory(roles={Role.CI_TEAM}), opportunity_id=opp.pk, values=JUDGEMENT
+        )

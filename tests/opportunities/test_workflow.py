@@ -33,11 +33,23 @@ def _satisfy_guards(opp: Opportunity, ci) -> None:  # type: ignore[no-untyped-de
         version=1, defaults={"name": "v1", "is_active": True}
     )
     s = Score.objects.create(
-        opportunity=opp, model=model, inputs={}, breakdown=[], hours_per_year=1,
-        cost_per_year=1, impact=1, priority=1, effort_days=1, fits_two_speed=True, is_current=True,
+        opportunity=opp,
+        model=model,
+        inputs={},
+        breakdown=[],
+        hours_per_year=1,
+        cost_per_year=1,
+        impact=1,
+        priority=1,
+        effort_days=1,
+        fits_two_speed=True,
+        is_current=True,
     )
     cycle = DeliveryCycle.objects.create(
-        name=f"Cycle {opp.pk}", starts_on=date(2026, 11, 2), ends_on=date(2026, 11, 5), capacity_days=8
+        name=f"Cycle {opp.pk}",
+        starts_on=date(2026, 11, 2),
+        ends_on=date(2026, 11, 5),
+        capacity_days=8,
     )
     Opportunity.objects.filter(pk=opp.pk).update(
         current_score=s, owner=ci, delivery_cycle=cycle, delivery_note="Shipped the fix."
@@ -139,10 +151,16 @@ def test_submitting_a_draft_stamps_the_submission_time() -> None:
 @pytest.mark.django_db
 def test_a_stale_move_is_refused_and_shows_the_current_state(ci) -> None:
     opp = OpportunityFactory(status=Status.SUBMITTED)
-    opportunity_transition(actor=ci, opportunity_id=opp.pk, to_status=Status.TRIAGE, expected_version=1)
+    opportunity_transition(
+        actor=ci, opportunity_id=opp.pk, to_status=Status.TRIAGE, expected_version=1
+    )
     with pytest.raises(ApplicationError) as caught:
         opportunity_transition(
-            actor=ci, opportunity_id=opp.pk, to_status=Status.REJECTED, reason="x", expected_version=1
+            actor=ci,
+            opportunity_id=opp.pk,
+            to_status=Status.REJECTED,
+            reason="x",
+            expected_version=1,
         )
     assert "it is now “In triage” (version 2)" in caught.value.message
     assert caught.value.extra == {"current_status": "triage", "current_version": 2}

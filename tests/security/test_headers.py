@@ -84,8 +84,16 @@ def test_production_settings_use_host_prefixed_secure_cookies_and_hsts() -> None
         "DATABASE_URL": "postgres://x@127.0.0.1:1/x",
         "REDIS_URL": "redis://127.0.0.1:1/0",
     }
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == [
-        "__Host-sessionid", "__Host-csrftoken", "True", "True", "True", "31536000", "True",
+        "__Host-sessionid",
+        "__Host-csrftoken",
+        "True",
+        "True",
+        "True",
+        "31536000",
+        "True",
     ]

@@ -17,7 +17,12 @@ from tests.synergy_portal.factories import UserFactory
 
 A = Action
 STAFF, CI, OWNER, MANAGER, ADMIN, DDI = (
-    Role.STAFF, Role.CI_TEAM, Role.JOURNEY_OWNER, Role.MANAGER, Role.ADMIN, Role.DDI_SERVICE,
+    Role.STAFF,
+    Role.CI_TEAM,
+    Role.JOURNEY_OWNER,
+    Role.MANAGER,
+    Role.ADMIN,
+    Role.DDI_SERVICE,
 )
 PEOPLE = {STAFF, CI, OWNER, MANAGER, ADMIN}
 
@@ -91,8 +96,10 @@ def test_object_level_cells(users, role: Role) -> None:
         status=Status.TRIAGE, classification=Classification.OFFICIAL_SENSITIVE, is_restricted=True
     )
     my_restricted = OpportunityFactory(
-        status=Status.TRIAGE, submitter=me,
-        classification=Classification.OFFICIAL_SENSITIVE, is_restricted=True,
+        status=Status.TRIAGE,
+        submitter=me,
+        classification=Classification.OFFICIAL_SENSITIVE,
+        is_restricted=True,
     )
 
     assert can(me, A.EDIT_DRAFT, my_draft) is person

@@ -21,7 +21,9 @@ def _fresh_counters():  # type: ignore[no-untyped-def]
 
 def test_dev_sign_in_is_limited_per_address(client) -> None:
     statuses = [
-        client.post("/accounts/dev-login/", {"username": "nobody"}, REMOTE_ADDR="10.9.8.7").status_code
+        client.post(
+            "/accounts/dev-login/", {"username": "nobody"}, REMOTE_ADDR="10.9.8.7"
+        ).status_code
         for _ in range(21)
     ]
     assert statuses[:20] == [400] * 20
@@ -30,7 +32,10 @@ def test_dev_sign_in_is_limited_per_address(client) -> None:
     assert limited["Retry-After"] == str(RETRY_AFTER_SECONDS)
     assert MSG_TOO_MANY.encode() in limited.content
     # Another address is unaffected.
-    assert client.post("/accounts/dev-login/", {"username": "x"}, REMOTE_ADDR="10.9.8.8").status_code == 400
+    assert (
+        client.post("/accounts/dev-login/", {"username": "x"}, REMOTE_ADDR="10.9.8.8").status_code
+        == 400
+    )
 
 
 def test_api_refusal_is_json(rf) -> None:
@@ -39,4 +44,7 @@ def test_api_refusal_is_json(rf) -> None:
     response = too_many_requests(rf.post("/api/v1/anything/"))
     assert response.status_code == 429
     assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
-    assert json.loads(response.content) == {"detail": MSG_TOO_MANY, "retry_after": RETRY_AFTER_SECONDS}
+    assert json.loads(response.content) == {
+        "detail": MSG_TOO_MANY,
+        "retry_after": RETRY_AFTER_SECONDS,
+    }

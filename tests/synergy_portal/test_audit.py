@@ -44,7 +44,9 @@ def test_bulk_and_raw_sql_changes_are_recorded_too() -> None:
     a, b = OpportunityFactory(), OpportunityFactory()
     Opportunity.objects.filter(pk__in=[a.pk, b.pk]).update(title="Bulk renamed")
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE opportunities_opportunity SET title = 'Raw SQL' WHERE id = %s", [a.pk])
+        cursor.execute(
+            "UPDATE opportunities_opportunity SET title = 'Raw SQL' WHERE id = %s", [a.pk]
+        )
     titles = list(
         _events(Opportunity, pgh_obj_id=a.pk, pgh_label="update")
         .order_by("pgh_id")
@@ -64,8 +66,16 @@ def test_workflow_moves_scores_benefits_reference_data_and_roles_are_recorded() 
 
     model = ScoringModel.objects.create(version=7, name="v7")
     score = Score.objects.create(
-        opportunity=opp, model=model, inputs={}, breakdown=[], hours_per_year=1, cost_per_year=1,
-        impact=1, priority=1, effort_days=1, fits_two_speed=True,
+        opportunity=opp,
+        model=model,
+        inputs={},
+        breakdown=[],
+        hours_per_year=1,
+        cost_per_year=1,
+        impact=1,
+        priority=1,
+        effort_days=1,
+        fits_two_speed=True,
     )
     Benefit.objects.create(opportunity=opp, hours_per_year=5, cash_per_year=100, recorded_by=ci)
     assert _events(Score, pgh_obj_id=score.pk).exists()
@@ -73,7 +83,10 @@ def test_workflow_moves_scores_benefits_reference_data_and_roles_are_recorded() 
 
     app = ApplicationFactory(debt_rating=2)
     Application.objects.filter(pk=app.pk).update(debt_rating=4)
-    assert list(_events(Application, pgh_obj_id=app.pk).values_list("debt_rating", flat=True)) == [2, 4]
+    assert list(_events(Application, pgh_obj_id=app.pk).values_list("debt_rating", flat=True)) == [
+        2,
+        4,
+    ]
     Department.objects.create(code="new", name="New Department")
     assert _events(Department, code="new").exists()
 
@@ -84,7 +97,9 @@ def test_workflow_moves_scores_benefits_reference_data_and_roles_are_recorded() 
     assert sorted(role_events.values_list("pgh_label", flat=True)) == ["role.added", "role.removed"]
 
 
-@pytest.mark.parametrize("statement", ["UPDATE {table} SET title = 'forged'", "DELETE FROM {table}"])
+@pytest.mark.parametrize(
+    "statement", ["UPDATE {table} SET title = 'forged'", "DELETE FROM {table}"]
+)
 def test_audit_rows_cannot_be_altered_or_deleted(statement: str) -> None:
     OpportunityFactory()
     table = Opportunity.pgh_event_model._meta.db_table

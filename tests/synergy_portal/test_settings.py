@@ -43,12 +43,18 @@ def test_production_settings_start_when_safe() -> None:
         ({"SECRET_KEY": GOOD_KEY}, "ALLOWED_HOSTS must name"),
         ({"SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must name"),
         (
-            {"SECRET_KEY": GOOD_KEY, "ALLOWED_HOSTS": "synergy.police.example", "SYNERGY_DEV_LOGIN": "1"},
+            {
+                "SECRET_KEY": GOOD_KEY,
+                "ALLOWED_HOSTS": "synergy.police.example",
+                "SYNERGY_DEV_LOGIN": "1",
+            },
             "SYNERGY_DEV_LOGIN must be off",
         ),
     ],
 )
-def test_production_settings_refuse_unsafe_config(overrides: dict[str, str], complaint: str) -> None:
+def test_production_settings_refuse_unsafe_config(
+    overrides: dict[str, str], complaint: str
+) -> None:
     result = _load_settings(**overrides)
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
