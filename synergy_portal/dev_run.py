@@ -40,6 +40,9 @@ def main() -> int:
     _manage("migrate", "--noinput", "-v", "0")
     _manage("migrate", "--database", "reporting", "--noinput", "-v", "0")
     _manage("seed_demo", "--opportunities", str(args.opportunities))
+    # Load the DDI schema once so the dashboards have figures at once; beat refreshes it
+    # every 15 minutes and publishes the nightly batch with its files.
+    _manage("run_extract", "--full")
 
     celery = [sys.executable, "-m", "celery", "-A", "synergy_portal.celery"]
     children = [
