@@ -19,6 +19,7 @@ from opportunities.forms import (
 )
 from opportunities.models import Attachment, Opportunity, Status
 from opportunities.selectors import opportunity_get, opportunity_page
+from opportunities.selectors_audit import opportunity_audit_history
 from opportunities.services.attachments import IMAGE_KINDS, KINDS
 from opportunities.services.engagement import comment_editable
 from opportunities.services.workflow import opportunity_transition
@@ -64,6 +65,10 @@ def detail_context(request: HttpRequest, reference: str) -> dict[str, object]:
             "edit_draft": can(user, Action.EDIT_DRAFT, opp),
             "withdraw": can(user, Action.WITHDRAW, opp) and opp.status != Status.DRAFT,
         },
+        # The field-level audit trail is for the CI team and admins (who see everything).
+        "audit_history": opportunity_audit_history(opportunity=opp)
+        if can(user, Action.TRIAGE)
+        else None,
     }
 
 
