@@ -278,6 +278,12 @@ def test_caption_names_the_batch_and_the_refresh_interval(dataset: Any, settings
     assert "These figures are older than expected" in body
 
 
+def test_the_refresh_interval_follows_the_beat_schedule(dataset: Any, settings: Any) -> None:
+    settings.CELERY_BEAT_SCHEDULE = {"ddi-extract-refresh": {"schedule": 600.0}}
+    body = client_as(Role.MANAGER).get(url("value")).content.decode()
+    assert "refreshed every 10 minutes, so figures may be up to 10 minutes old" in body
+
+
 def test_a_fresh_batch_has_no_staleness_warning(dataset: Any) -> None:
     from django.utils import timezone
 

@@ -64,9 +64,22 @@ class Batch:
         }.get(self.kind, self.kind)
 
 
+REFRESH_SCHEDULE = "ddi-extract-refresh"
+DEFAULT_REFRESH_MINUTES = 15
+
+
 def refresh_minutes() -> int:
-    """How often the reporting schema is refreshed through the day (the extract's schedule)."""
-    return int(getattr(settings, "REPORTING_REFRESH_MINUTES", 15))
+    """How often the reporting schema is refreshed through the day: the extract's refresh
+    entry in CELERY_BEAT_SCHEDULE (EXTRACT_REFRESH_SECONDS), unless REPORTING_REFRESH_MINUTES
+    says otherwise (e.g. when admins moved the schedule in django-celery-beat)."""
+    explicit = getattr(settings, "REPORTING_REFRESH_MINUTES", None)
+    if explicit:
+        return int(explicit)
+    entry = getattr(settings, "CELERY_BEAT_SCHEDULE", {}).get(REFRESH_SCHEDULE, {})
+    seconds = entry.get("schedule") if isinstance(entry, dict) else None
+    if isinstance(seconds, int | float) and seconds > 0:
+        return max(1, round(seconds / 60))
+    return DEFAULT_REFRESH_MINUTES
 
 
 @contextmanager
