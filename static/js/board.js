@@ -16,7 +16,7 @@ if (board) {
   htmx.config.refreshOnHistoryMiss = true;
   const canMove = board.hasAttribute("data-can-move");
   const prioritySort = board.dataset.sort === "priority";
-  const state = { dragging: false, moving: 0, keyboardMove: false, opener: null, focusId: null };
+  const state = { dragging: false, moving: 0, keyboardMove: false, opener: null, focusId: null, pendingFocus: null, pendingUntil: 0 };
 
   const shownValues = () => {
     const values = {};
@@ -120,10 +120,13 @@ if (board) {
     }
   });
 
+  // The move's response and a live refresh of the same column may swap the card after this
+  // event: remember where focus belongs and put it back once htmx has settled.
   document.body.addEventListener("board:moved", (event) => {
-    const link = document.getElementById(`card-link-${event.detail?.ref}`);
-    if (link && state.keyboardMove) {
-      link.focus();
+    if (state.keyboardMove) {
+      state.pendingFocus = `card-link-${event.detail?.ref}`;
+      state.pendingUntil = Date.now() + 3000;
+      document.getElementById(state.pendingFocus)?.focus();
     }
     state.keyboardMove = false;
   });
@@ -144,6 +147,11 @@ if (board) {
       document.getElementById(state.focusId)?.focus({ preventScroll: true });
     }
     state.focusId = null;
+    if (state.pendingFocus && Date.now() < state.pendingUntil) {
+      document.getElementById(state.pendingFocus)?.focus({ preventScroll: true });
+    } else {
+      state.pendingFocus = null;
+    }
   });
 
   document.addEventListener("click", (event) => {
