@@ -8,7 +8,8 @@ appended, created and migrated (both aliases) when missing, so dev data is never
 Scales accumulate: each one tops the demo data up (``seed_demo`` logic), so 10,000 then
 100,000 seeds 10,000 and then 90,000 more.
 
-Bench modules are ``bench/bench_*.py``, each with ``NAME`` and ``run(scale) -> dict``; the
+Bench modules are ``bench/bench_*.py``, each with ``NAME`` and ``run(scale) -> dict`` (the
+re-scoring benchmark, ``bench/rescore.py``, runs on its own: it needs a throw-away database); the
 figures of every scale go to ``bench/results/<NAME>.json`` with the machine's details.
 """
 

@@ -2,20 +2,38 @@
 
 Schedule (``CELERY_BEAT_SCHEDULE``): ``reporting.extract_nightly`` once a night (files for
 DDI), ``reporting.extract_refresh`` every 15 minutes (the schema only, for dashboards).
+After each successful batch ``reporting.dashboards_warm`` is queued, so the dashboards' usual
+views are computed before the first manager opens them.
 """
 
 from __future__ import annotations
+
+import logging
 
 import psycopg
 from celery import shared_task
 from django.db.utils import OperationalError
 
+from reporting.dashboards.tasks import dashboards_warm_task
 from reporting.services.extract import ExtractBusyError, extract_run
+
+logger = logging.getLogger(__name__)
 
 # Lost connections, timeouts, a server restarting: worth another try. Anything else (a bug,
 # bad data) fails the batch and waits for a person.
 TRANSIENT_ERRORS = (OperationalError, psycopg.OperationalError)
 BUSY_RETRY_SECONDS = 120
+
+
+def dashboards_warm_queue() -> bool:
+    """Queue the dashboards' warm-up for the batch just landed. Best effort: without it the
+    first visitor computes the figures, so a broker hiccup is logged, never raised."""
+    try:
+        dashboards_warm_task.apply_async(retry=False)
+    except Exception:  # the broker's own errors vary by transport
+        logger.warning("Could not queue the dashboards' warm-up", exc_info=True)
+        return False
+    return True
 
 
 @shared_task(
@@ -36,6 +54,7 @@ def extract_nightly_task(self, full: bool = False, trigger: str = "schedule") ->
     except ExtractBusyError as exc:
         # A dashboard refresh is running: DDI's nightly batch waits for it, never skips.
         raise self.retry(exc=exc, countdown=BUSY_RETRY_SECONDS, max_retries=15) from exc
+    dashboards_warm_queue()
     return str(batch.batch_id)
 
 
@@ -52,4 +71,5 @@ def extract_refresh_task(trigger: str = "schedule") -> str:
     except ExtractBusyError:
         # The next refresh is a quarter of an hour away.
         return "busy"
+    dashboards_warm_queue()
     return str(batch.batch_id)

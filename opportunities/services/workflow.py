@@ -20,8 +20,10 @@ from synergy_portal.permissions import Action, can
 
 S = Status
 
+# A draft was never submitted, so it is not withdrawn: its author deletes it (and the model's
+# check constraint wants a submission time on everything but a draft).
 TRANSITIONS: dict[Status, frozenset[Status]] = {
-    S.DRAFT: frozenset({S.SUBMITTED, S.WITHDRAWN}),
+    S.DRAFT: frozenset({S.SUBMITTED}),
     S.SUBMITTED: frozenset({S.TRIAGE, S.REJECTED, S.DUPLICATE, S.WITHDRAWN}),
     S.TRIAGE: frozenset({S.ASSESSING, S.BACKLOG, S.REJECTED, S.DUPLICATE, S.WITHDRAWN}),
     S.ASSESSING: frozenset({S.TRIAGE, S.BACKLOG, S.REJECTED, S.DUPLICATE, S.WITHDRAWN}),

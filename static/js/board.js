@@ -142,17 +142,44 @@ if (board) {
     state.focusId = active && active.id && active.closest(".app-board__list, #board-lanes") ? active.id : null;
   });
 
-  document.body.addEventListener("htmx:afterSettle", () => {
-    if (state.focusId && (document.activeElement === document.body || !document.activeElement)) {
+  // Put focus back where it belongs once a swap has replaced the focused card. Called after
+  // the request as well as after settling: when a poll or a move swaps the element that made
+  // the request out of band (the poller itself, a card's move form), htmx fires afterSettle
+  // on the detached element, which never reaches this listener; afterRequest is re-sent to
+  // an ancestor still in the page.
+  const restoreFocus = () => {
+    const lost = !document.activeElement || document.activeElement === document.body;
+    if (state.focusId && lost) {
       document.getElementById(state.focusId)?.focus({ preventScroll: true });
     }
-    state.focusId = null;
     if (state.pendingFocus && Date.now() < state.pendingUntil) {
-      document.getElementById(state.pendingFocus)?.focus({ preventScroll: true });
+      const target = document.getElementById(state.pendingFocus);
+      if (target && (lost || document.activeElement === target)) {
+        target.focus({ preventScroll: true });
+      }
     } else {
       state.pendingFocus = null;
     }
-  });
+  };
+
+  const restoreAndForget = () => {
+    restoreFocus();
+    state.focusId = null;
+  };
+  document.body.addEventListener("htmx:afterRequest", restoreAndForget);
+
+  // A move that went by a full page load (no JavaScript yet, or a form pressed before htmx
+  // had processed it) comes back to /board/#card-<ref>: focus follows the card there too.
+  const arrived = /^#card-(.+)$/.exec(window.location.hash);
+  const arrivedAt = arrived && document.getElementById(`card-link-${decodeURIComponent(arrived[1])}`);
+  if (arrivedAt) {
+    // The browser's own jump to the fragment would move focus to the (unfocusable) card, that
+    // is, drop it: take the fragment off the address and focus the card's link instead.
+    history.replaceState(history.state, "", window.location.pathname + window.location.search);
+    arrivedAt.focus();
+  }
+
+  document.body.addEventListener("htmx:afterSettle", restoreAndForget);
 
   document.addEventListener("click", (event) => {
     const dismiss = event.target.closest?.("[data-notice-dismiss]");

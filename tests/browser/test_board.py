@@ -124,12 +124,35 @@ def test_move_a_card_by_keyboard(page: Page, live_server, sign_in, console, boar
     page.keyboard.press("Enter")
     button = page.locator(f"#card-{card.reference}").get_by_role("button", name="In triage")
     expect(button).to_be_visible()
+    # htmx takes a swapped-in form over when it settles (and drops its htmx-added class);
+    # a press before that posts the plain form, covered by the next test.
+    expect(page.locator(f"#card-{card.reference} form")).not_to_have_class(re.compile("htmx-added"))
     button.focus()
     page.keyboard.press("Enter")
     expect(page.locator(f"#col-list-triage #card-{card.reference}")).to_be_visible()
     # Focus follows the card to its new place, so the keyboard user can carry on from there.
-    expect(page.locator(f"#card-link-{card.reference}")).to_be_focused()
+    link = page.locator(f"#card-link-{card.reference}")
+    expect(link).to_be_focused()
     assert Opportunity.objects.get(pk=card.pk).status == Status.TRIAGE
+    # The next live poll re-renders both columns (the move is news to it); focus stays put.
+    marker = page.locator("#board-poller").get_attribute("data-marker")
+    expect(page.locator("#board-poller")).not_to_have_attribute(
+        "data-marker", marker or "", timeout=8000
+    )
+    expect(link).to_be_focused()
+
+
+def test_a_move_by_full_page_load_lands_focus_on_the_card(
+    page: Page, live_server, sign_in, console, board_cards
+) -> None:
+    """A menu pressed before htmx has taken the form over posts the plain form; the board
+    comes back at /board/#card-<ref>, and focus goes to the card, not lost to the page."""
+    card = board_cards[Status.TRIAGE][0]
+    page.set_viewport_size(DESKTOP)
+    sign_in("ci")
+    page.goto(live_server.url + f"/board/#card-{card.reference}")
+    expect(page.locator(f"#card-link-{card.reference}")).to_be_focused()
+    assert page.evaluate("window.location.hash") == ""
 
 
 def test_open_the_panel_score_and_reject_with_a_reason_the_submitter_reads(

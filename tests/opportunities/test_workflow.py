@@ -140,6 +140,17 @@ def test_staff_cannot_move_cards_but_can_withdraw_their_own() -> None:
 
 
 @pytest.mark.django_db
+def test_a_draft_is_deleted_not_withdrawn() -> None:
+    staff = UserFactory()
+    draft = OpportunityFactory(status=Status.DRAFT, submitter=staff, submitted_at=None)
+    with pytest.raises(ApplicationError) as caught:
+        opportunity_transition(actor=staff, opportunity_id=draft.pk, to_status=Status.WITHDRAWN)
+    assert "cannot move from “Draft” to “Withdrawn”" in caught.value.message
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT
+
+
+@pytest.mark.django_db
 def test_submitting_a_draft_stamps_the_submission_time() -> None:
     staff = UserFactory()
     draft = OpportunityFactory(status=Status.DRAFT, submitter=staff, submitted_at=None)

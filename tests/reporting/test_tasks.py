@@ -111,3 +111,42 @@ def test_data_dictionary_is_current_and_check_fails_when_stale(tmp_path) -> None
     stale.write_text(text.replace("Natural key", "Something else"), encoding="utf-8")
     with pytest.raises(CommandError, match="stale"):
         call_command("ddi_data_dictionary", "--check", "--output", str(stale))
+
+
+def test_each_batch_queues_the_dashboards_warm_up(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """After a batch lands the usual dashboard views are computed (here eagerly, in this
+    process), so the first manager to open them reads the cache: no figures' statements."""
+    from django.core.cache import cache
+
+    from synergy_portal.celery import app
+    from tests.reporting.test_dashboards_views import _queries, client_as, url
+
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    build_force()
+    settle()
+    cache.clear()
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    assert tasks.extract_refresh_task.apply().get() != "busy"
+    client = client_as(Role.MANAGER)
+    warmed = [_queries(client, url(section, ""))[1] for section in ("pipeline", "overview")]
+    cache.clear()
+    cold = [_queries(client, url(section, ""))[1] for section in ("pipeline", "overview")]
+    cached = [_queries(client, url(section, ""))[1] for section in ("pipeline", "overview")]
+    # The first visit after the batch ran no figures' statements: it read what was warmed.
+    assert warmed == cached
+    assert all(w < c for w, c in zip(warmed, cold, strict=True)), (warmed, cold)
+
+
+def test_a_broker_outage_does_not_fail_the_batch(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Warming is best effort: with the broker down the batch still succeeds."""
+    from synergy_portal.celery import app
+
+    build_force()
+    settle()
+    monkeypatch.setitem(app.conf, "broker_url", "redis://127.0.0.1:9/0")
+    app.pool.force_close_all()
+    monkeypatch.setattr(app, "_pool", None)
+    assert tasks.dashboards_warm_queue() is False
+    batch_id = tasks.extract_refresh_task.apply().get()
+    assert EtlBatch.objects.get(pk=batch_id).state == "succeeded"

@@ -1,6 +1,6 @@
 """Benchmark: re-score N open opportunities with a newly activated scoring model.
 
-    python bench/bench_rescore.py [--n 100000] [--batch 2000] [--worker]
+    python bench/rescore.py [--n 100000] [--batch 2000] [--worker]
 
 Creates a throw-away test database on the server DATABASE_URL names (Django's test-database
 machinery, so the development data is never touched), loads N open opportunities, each with
