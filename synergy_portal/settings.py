@@ -398,4 +398,7 @@ EXTRACT_DIR = env.path("EXTRACT_DIR", default=BASE_DIR / ".data" / "extracts")
 REPORTING_EXTRACT_RETENTION_DAYS = env.int("REPORTING_EXTRACT_RETENTION_DAYS", default=30)
 REPORTING_CHANGELOG_RETENTION_DAYS = env.int("REPORTING_CHANGELOG_RETENTION_DAYS", default=7)
 REPORTING_DAILY_DAYS = env.int("REPORTING_DAILY_DAYS", default=400)
+# Bank holidays left out of working days (deadlines, delivery cycles, dashboards): the UK
+# region, ENG (England and Wales), SCT (Scotland) or NIR (Northern Ireland).
+BANK_HOLIDAYS_REGION = env.str("BANK_HOLIDAYS_REGION", default="ENG")
 TEAMS_WEBHOOK_URL = env.str("TEAMS_WEBHOOK_URL", default="")

@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from opportunities.errors import ApplicationError
 from opportunities.models import DeliveryCycle, Opportunity, Status
-from opportunities.services.deadlines import add_working_days
 from opportunities.services.workflow import MSG_STALE
 from synergy_portal.permissions import Action, can
+from synergy_portal.working_days import add_working_days
 
 CYCLE_WORKING_DAYS = 4
 PLANNABLE = (Status.BACKLOG, Status.IN_DELIVERY)

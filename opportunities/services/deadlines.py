@@ -17,7 +17,7 @@ from __future__ import annotations
 import calendar
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -40,6 +40,7 @@ from opportunities.models import (
     Support,
 )
 from synergy_portal.permissions import Action, can
+from synergy_portal.working_days import add_working_days, working_days_between
 
 logger = logging.getLogger(__name__)
 
@@ -50,30 +51,6 @@ MSG_SETTINGS_FORBIDDEN = "Only the CI team and administrators can change the boa
 
 
 # --- Calendar -----------------------------------------------------------------------------
-
-
-def add_working_days(start: date, days: int) -> date:
-    """``days`` working days (Monday to Friday) after ``start``; bank holidays not counted."""
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
-
-
-def working_days_between(start: date, end: date) -> int:
-    """Working days from ``start`` to ``end`` (negative when ``end`` is earlier)."""
-    if end == start:
-        return 0
-    sign = 1 if end > start else -1
-    low, high = (start, end) if sign > 0 else (end, start)
-    weeks, extra = divmod((high - low).days, 7)
-    count = weeks * 5
-    for i in range(1, extra + 1):
-        if (low + timedelta(days=weeks * 7 + i)).weekday() < 5:
-            count += 1
-    return sign * count
 
 
 def add_months(day: date, months: int) -> date:

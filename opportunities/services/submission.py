@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -70,15 +69,6 @@ class DraftResult:
 class SubmitResult:
     opportunity: Opportunity
     already_submitted: bool
-
-
-def add_working_days(start: date, days: int) -> date:
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
 
 
 def _locked_draft(

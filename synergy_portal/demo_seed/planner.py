@@ -23,9 +23,10 @@ from opportunities.scoring import (
     ScoreResult,
     score,
 )
-from opportunities.services.submission import TRIAGE_WORKING_DAYS, add_working_days
+from opportunities.services.submission import TRIAGE_WORKING_DAYS
 from synergy_portal.demo_seed import vocabulary as V
 from synergy_portal.demo_seed.reference import Force, JourneyInfo, StepInfo
+from synergy_portal.working_days import add_working_days
 
 S = Status
 LONDON = ZoneInfo("Europe/London")

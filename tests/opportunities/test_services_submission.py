@@ -16,12 +16,12 @@ from opportunities.models import Classification, Opportunity, Status, StatusChan
 from opportunities.services.submission import (
     MSG_NOT_YOUR_DRAFT,
     MSG_STEP_JOURNEY,
-    add_working_days,
     opportunity_draft_delete,
     opportunity_draft_save,
     opportunity_submit,
 )
 from synergy_portal.models import OutboxMessage
+from synergy_portal.working_days import add_working_days
 from tests.opportunities.conftest import first_step
 from tests.opportunities.factories import DraftFactory
 from tests.synergy_portal.factories import UserFactory
@@ -258,6 +258,7 @@ def test_nobody_deletes_someone_elses_draft(staff, other_staff) -> None:
         (date(2026, 11, 27), 5, date(2026, 12, 4)),  # Friday -> next Friday
         (date(2026, 11, 28), 1, date(2026, 11, 30)),  # Saturday -> Monday
         (date(2026, 11, 23), 3, date(2026, 11, 26)),  # Monday -> Thursday
+        (date(2026, 12, 23), 2, date(2026, 12, 29)),  # Wednesday -> over Christmas -> Tuesday
     ],
 )
 def test_working_days_skip_weekends(start: date, days: int, expected: date) -> None:

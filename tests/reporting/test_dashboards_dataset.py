@@ -10,7 +10,7 @@ opp   dept    jrny   step  status now          submitted   notes
 ====  ======  =====  ====  ==================  ==========  =====================================
 O1    Resp    Crime  S11   submitted           2026-06-10  waiting 3 working days, no score
 O2    Resp    Crime  S12   submitted           2026-05-01  first response overdue; owner Casey
-O3    Resp    Crime  S11   assessing           2026-04-01  triaged in 2 wd; update overdue; Casey
+O3    Resp    Crime  S11   assessing           2026-04-01  triaged Good Fri; update overdue; Casey
 O4    Cust    Cust.  S21   benefits_realised   2026-02-02  delivered 04-09 (3 wd in delivery)
 O5    Resp    Crime  S12   delivered           2026-01-05  skipped assessing; 9 wd in delivery
 O6    Cust    Cust.  S21   rejected            2026-03-02  answered late (14 wd); assessed first

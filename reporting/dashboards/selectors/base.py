@@ -8,6 +8,7 @@ is computed by PostgreSQL.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,9 +23,25 @@ from django.db import connections, transaction
 from reporting.dashboards.filters import DashboardFilters, FilterOptions, Option
 from synergy_portal.db.routers import REPORTING_ALIAS
 
-# Working days (Monday to Friday, bank holidays not counted, as the portal's own deadlines)
-# from one date to another: weekdays in [epoch, d) counted from a Monday epoch, differenced.
+# Working days (Monday to Friday, less bank holidays, as the portal's own deadlines count them:
+# synergy_portal.working_days) from one date to another, in constant time per row: weekdays in
+# [epoch, d) counted from a Monday epoch, less the weekday bank holidays before d (a binary
+# search of a sorted array literal with width_bucket), differenced.
 _EPOCH = "DATE '2000-01-03'"
+_HOLIDAY_YEARS = (2000, 2045)
+
+
+@functools.lru_cache(maxsize=4)
+def _holidays_sql(region: str) -> str:
+    from synergy_portal.working_days import bank_holidays
+
+    days = sorted(
+        day
+        for year in range(_HOLIDAY_YEARS[0], _HOLIDAY_YEARS[1] + 1)
+        for day in bank_holidays(year)
+        if day.weekday() < 5
+    )
+    return "ARRAY[" + ",".join(f"'{day.isoformat()}'" for day in days) + "]::date[]"
 
 
 def weekdays_before(day_sql: str) -> str:
@@ -32,9 +49,17 @@ def weekdays_before(day_sql: str) -> str:
     return f"(5 * div({n}, 7) + least(mod({n}, 7), 5))"
 
 
+def working_days_before(day_sql: str) -> str:
+    """Working days in [epoch, day)."""
+    holidays = _holidays_sql(getattr(settings, "BANK_HOLIDAYS_REGION", "ENG"))
+    return f"({weekdays_before(day_sql)} - width_bucket(({day_sql}) - 1, {holidays}))"
+
+
 def working_days_sql(start_sql: str, end_sql: str) -> str:
     """Working days after ``start`` up to and including ``end`` (SQL dates)."""
-    return f"({weekdays_before(f'({end_sql}) + 1')} - {weekdays_before(f'({start_sql}) + 1')})"
+    return (
+        f"({working_days_before(f'({end_sql}) + 1')} - {working_days_before(f'({start_sql}) + 1')})"
+    )
 
 
 def key_to_date(key_sql: str) -> str:
