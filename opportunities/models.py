@@ -192,7 +192,15 @@ class Opportunity(models.Model):
             GinIndex(fields=["search_vector"], name="opp_search_idx"),
             GinIndex(fields=["title"], name="opp_title_trgm_idx", opclasses=["gin_trgm_ops"]),
             models.Index(fields=["status", "board_rank"], name="opp_board_idx"),
-            models.Index(fields=["status", "-current_priority"], name="opp_priority_idx"),
+            # The board sorted by priority: each column's top cards, unscored ones last.
+            models.Index(
+                "status",
+                F("current_priority").desc(nulls_last=True),
+                "id",
+                name="opp_board_priority_idx",
+            ),
+            # The board's "my cards" filter: a column's cards of one owner, in board order.
+            models.Index(fields=["owner", "status", "board_rank"], name="opp_board_owner_idx"),
             models.Index(fields=["-created_at"], name="opp_created_idx"),
             models.Index(fields=["journey", "step"], name="opp_journey_step_idx"),
             # Browse sorts (newest, most supported, highest priority) stay index scans at 100k.

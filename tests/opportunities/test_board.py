@@ -462,6 +462,51 @@ def test_swimlanes(client, ci, lanes) -> None:  # type: ignore[no-untyped-def]
         assert "Stop and search recording" in body
 
 
+def _lane_cells(body: str) -> dict[tuple[str, str], list[str]]:
+    """{(lane title, status): [card references, in order]} from a swimlane board."""
+    cells = {}
+    for section in body.split('<section class="app-board__lane"')[1:]:
+        title = (
+            section.split('class="app-board__lane-title"')[1].split(">", 1)[1].split(" <span")[0]
+        )
+        for cell in section.split('<ol class="app-board__list app-board__list--lane"')[1:]:
+            status = cell.split('data-status="')[1].split('"')[0]
+            listed = cell.split("</ol>")[0]
+            cells[(title, status)] = [
+                chunk.split('"')[0]
+                for chunk in listed.split('<li class="app-board-card')[1:]
+                for chunk in [chunk.split('id="card-')[1]]
+            ]
+    return cells
+
+
+def test_swimlanes_put_each_card_in_its_lane_and_column_with_counts(client, ci) -> None:
+    crime, custody = JourneyFactory(name="Crime recording"), JourneyFactory(name="Custody")
+    key, made = None, []
+    for _ in range(5):
+        key = rank_between(key, None)
+        made.append(OpportunityFactory(status=Status.TRIAGE, journey=crime, board_rank=key))
+    held = OpportunityFactory(status=Status.BACKLOG, journey=custody, owner=ci)
+    loose = OpportunityFactory(status=Status.SUBMITTED, journey=None)
+    client.force_login(ci)
+    body = client.get("/board/?lanes=journey").content.decode()
+    cells = _lane_cells(body)
+    # The top three of a cell in board order, and a link to the rest.
+    assert cells[("Crime recording", "triage")] == [o.reference for o in made[:3]]
+    assert "All 5 in Crime recording" in body
+    assert cells[("Custody", "backlog")] == [held.reference]
+    assert cells[("No journey yet", "submitted")] == [loose.reference]
+    assert all(
+        not refs
+        for (lane, status), refs in cells.items()
+        if lane == "Custody" and status != "backlog"
+    )
+    # Filters narrow every lane; a lane left empty is not drawn.
+    mine = _lane_cells(client.get("/board/?lanes=journey&owner=me").content.decode())
+    assert {lane for lane, _status in mine} == {"Custody"}
+    assert mine[("Custody", "backlog")] == [held.reference]
+
+
 def test_load_more_pages_through_a_column_without_repeats(client, ci) -> None:
     made = cards(Status.ASSESSING, 40)
     client.force_login(ci)
