@@ -86,6 +86,7 @@ class OpportunityPage:
     attachments: list[Attachment]
     score: Score | None
     score_history: list[Score]
+    calibration: Any
     supported: bool
     following: bool
     show_submitter: bool
@@ -138,6 +139,7 @@ def opportunity_page(*, user: Any, reference: str) -> OpportunityPage:
         attachments=attachments,
         score=scores["score"],
         score_history=scores["score_history"],
+        calibration=scores["calibration"],
         supported=opp.viewer_supports,
         following=opp.viewer_follows,
         show_submitter=submitter_name_visible(user=user, opportunity=opp),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import DatabaseError
 from django.db.models import Q
 
 from opportunities.models import Opportunity, RescoreRun, Score, ScoringModel
@@ -111,8 +113,51 @@ def score_history(*, opportunity_id: int, limit: int = 50) -> list[Score]:
     )
 
 
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ScoreCalibration:
+    """How delivered work realised its estimates, to read a score by (never applied to it):
+    the factor (realised ÷ estimated £ a year), how many delivered opportunities back it,
+    whether it is the journey's own or the force-wide one, and this score's cost of time at
+    that rate."""
+
+    factor: float
+    count: int
+    scope: str
+    reliable: bool
+    calibrated_cost: float
+
+
+def score_calibration(*, opportunity: Opportunity, score: Score | None) -> ScoreCalibration | None:
+    """From the latest DDI batch (the Value dashboard's "estimate accuracy"). None when
+    nothing delivered has realised benefits yet, or the reporting database cannot be read:
+    the score is shown either way."""
+    if score is None:
+        return None
+    from reporting.dashboards.selectors.calibration import calibration_for
+
+    try:
+        found = calibration_for(journey_key=opportunity.journey_id)
+    except DatabaseError:
+        logger.warning("Calibration factor unavailable", exc_info=True)
+        return None
+    if found is None:
+        return None
+    factor = float(found.factor)
+    return ScoreCalibration(
+        factor=factor,
+        count=found.count,
+        scope=found.scope,
+        reliable=found.reliable,
+        calibrated_cost=float(score.cost_per_year) * factor,
+    )
+
+
 def score_explain_context(*, opportunity: Opportunity) -> dict[str, Any]:
-    """Context for ``opportunities/partials/score_explain.html``: two queries."""
+    """Context for ``opportunities/partials/score_explain.html``: two queries (and the
+    calibration factor, read from the reporting schema, cached per batch)."""
     history = score_history(opportunity_id=opportunity.pk)
     current = next((s for s in history if s.pk == opportunity.current_score_id), None)
     if current is None and opportunity.current_score_id:
@@ -121,7 +166,11 @@ def score_explain_context(*, opportunity: Opportunity) -> dict[str, Any]:
             .filter(pk=opportunity.current_score_id)
             .first()
         )
-    return {"score": current, "score_history": history}
+    return {
+        "score": current,
+        "score_history": history,
+        "calibration": score_calibration(opportunity=opportunity, score=current),
+    }
 
 
 @dataclass

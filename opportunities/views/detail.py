@@ -45,6 +45,7 @@ def detail_context(request: HttpRequest, reference: str) -> dict[str, object]:
         "opportunity": opp,
         "score": page.score,
         "score_history": page.score_history,
+        "calibration": page.calibration,
         "comment_form": CommentForm(),
         "editable_comment_ids": {c.pk for c in page.comments if comment_editable(c, user)},
         "friendly": {

@@ -4,11 +4,13 @@ of every figure. Managers, the CI team and admins only; every CSV is a security 
 from __future__ import annotations
 
 import csv
+import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -35,6 +37,12 @@ from synergy_portal.permissions import Action, can
 from synergy_portal.security_log import security_event
 
 BODY_ID = "dashboard-body"
+MSG_UNAVAILABLE = (
+    "The reporting data cannot be read just now, so the figures cannot be shown. The rest of "
+    "the portal is working; try again in a few minutes."
+)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -44,11 +52,21 @@ class Loaded:
     filters: DashboardFilters | None = None
     options: FilterOptions | None = None
     section: Section | None = None
+    unavailable: bool = False
 
 
 def _load(request: HttpRequest, slug: str) -> Loaded:
     """The latest batch, the filters from the query string, and the section's figures, all
-    read in one snapshot of the reporting database."""
+    read in one snapshot of the reporting database; ``unavailable`` when that database
+    cannot be reached (the rest of the portal goes on working)."""
+    try:
+        return _read(request, slug)
+    except OperationalError:
+        logger.warning("The reporting database cannot be read", exc_info=True)
+        return Loaded(batch=None, unavailable=True)
+
+
+def _read(request: HttpRequest, slug: str) -> Loaded:
     with reporting_snapshot() as cursor:
         batch = batch_latest(cursor)
         if batch is None:
@@ -112,11 +130,12 @@ def dashboard_page(request: HttpRequest, section: str | None = None) -> HttpResp
         "stale": _stale(loaded.batch),
         "refresh_minutes": refresh_minutes(),
         "may_download": can(request.user, Action.DOWNLOAD_CSV),
+        "unavailable_message": MSG_UNAVAILABLE,
     }
     template = "reporting/dashboards/dashboard.html"
     if request.htmx and request.htmx.target == BODY_ID:
         template += "#body"
-    return render(request, template, context)
+    return render(request, template, context, status=503 if loaded.unavailable else 200)
 
 
 @login_required
@@ -126,6 +145,8 @@ def dashboard_csv(request: HttpRequest, section: str, chart: str) -> HttpRespons
         raise PermissionDenied
     slug = _section_slug(section)
     loaded = _load(request, slug)
+    if loaded.unavailable:
+        return HttpResponse(MSG_UNAVAILABLE, status=503, content_type="text/plain; charset=utf-8")
     figure = loaded.section.chart(chart) if loaded.section else None
     if figure is None or loaded.batch is None or loaded.filters is None:
         raise Http404("No such figure.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -16,6 +17,10 @@ from synergy_portal.permissions import Action, can
 PAGE_SIZE = 50
 MSG_QUEUED = "The extract has been queued. Refresh this page to follow it."
 MSG_FULL_QUEUED = "A full rebuild has been queued. Refresh this page to follow it."
+MSG_UNAVAILABLE = (
+    "The reporting database cannot be reached, so the batches cannot be listed. Extracts "
+    "will fail until it is back; the rest of the portal is working."
+)
 
 
 @login_required
@@ -23,7 +28,15 @@ MSG_FULL_QUEUED = "A full rebuild has been queued. Refresh this page to follow i
 def extracts_page(request: HttpRequest) -> HttpResponse:
     if not can(request.user, Action.RUN_EXTRACT):
         raise PermissionDenied
-    batches = list(batch_list()[:PAGE_SIZE])
+    try:
+        batches = list(batch_list()[:PAGE_SIZE])
+    except OperationalError:
+        return render(
+            request,
+            "reporting/extracts.html",
+            {"batches": [], "unavailable": MSG_UNAVAILABLE},
+            status=503,
+        )
     return render(
         request,
         "reporting/extracts.html",

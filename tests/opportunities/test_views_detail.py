@@ -13,7 +13,11 @@ from tests.opportunities.factories import CommentFactory, DraftFactory, Opportun
 from tests.opportunities.test_services_attachments import png_bytes
 from tests.synergy_portal.factories import UserFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_ratelimit", "media")]
+# The score section reads the calibration factor from the reporting schema.
+pytestmark = [
+    pytest.mark.django_db(databases=["default", "reporting"]),
+    pytest.mark.usefixtures("no_ratelimit", "media"),
+]
 
 
 def page(opp) -> str:  # type: ignore[no-untyped-def]

@@ -23,7 +23,8 @@ from tests.journeys.factories import JourneyFactory, JourneyRoleFactory
 from tests.opportunities.factories import OpportunityFactory
 from tests.synergy_portal.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+# The score explanation reads the calibration factor from the reporting schema.
+pytestmark = pytest.mark.django_db(databases=["default", "reporting"])
 
 JUDGEMENT = {
     "severity": "3",

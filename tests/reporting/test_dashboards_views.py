@@ -480,3 +480,76 @@ def test_a_new_batch_is_never_served_stale_figures(dataset: Any, settings: Any) 
     body = client.get(url("pipeline")).content.decode()
     assert "Of 8 opportunities submitted" in body
     assert "dashboard refresh" in body
+
+
+# --- The calibration factor beside a score -----------------------------------------------------
+
+
+def test_the_calibration_factor_is_shown_beside_a_score_and_not_applied(dataset: Any) -> None:
+    from opportunities.models import Opportunity, Status
+    from tests.opportunities.factories import OpportunityFactory
+    from tests.opportunities.test_board import score
+
+    opp = OpportunityFactory(status=Status.ASSESSING, journey=None)
+    score(opp)  # £300 a year of time, priority £150
+    client = client_as(Role.CI_TEAM)
+    for path in (f"/opportunities/{opp.reference}/", f"/opportunities/{opp.reference}/score/"):
+        body = client.get(path).content.decode()
+        # The force-wide factor (13/14 from two delivered opportunities), with its reading.
+        assert "across the force" in body and "0.93 ×" in body, path
+        assert "would realise about £279 a year" in body, path
+        assert "it is not applied to it" in body, path
+    assert Opportunity.objects.get(pk=opp.pk).current_priority == 150
+
+
+def test_a_score_reads_fine_without_a_calibration_factor(settings: Any) -> None:
+    from opportunities.models import Status
+    from tests.opportunities.factories import OpportunityFactory
+    from tests.opportunities.test_board import score
+
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    opp = OpportunityFactory(status=Status.ASSESSING)
+    score(opp)
+    body = client_as(Role.CI_TEAM).get(f"/opportunities/{opp.reference}/").content.decode()
+    assert "No calibration factor yet" in body
+
+
+@pytest.fixture
+def reporting_down() -> Any:
+    """The reporting alias pointed at a port nothing listens on: a real refused connection."""
+    connection = connections["reporting"]
+    connection.close()
+    saved = dict(connection.settings_dict)
+    connection.settings_dict.update(HOST="127.0.0.1", PORT="9")
+    yield
+    connection.close()
+    connection.settings_dict.clear()
+    connection.settings_dict.update(saved)
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "reporting"])
+def test_the_portal_keeps_working_when_the_reporting_database_is_down(
+    reporting_down: Any,
+) -> None:
+    from opportunities.models import Status
+    from tests.opportunities.factories import OpportunityFactory
+    from tests.opportunities.test_board import score
+
+    opp = OpportunityFactory(status=Status.ASSESSING)
+    score(opp)
+    client = client_as(Role.CI_TEAM, Role.MANAGER)
+    page = client.get(f"/opportunities/{opp.reference}/")
+    assert page.status_code == 200 and "Why this score" in page.content.decode()
+    dashboard = client.get(url("overview", ""))
+    assert dashboard.status_code == 503
+    assert "cannot be read just now" in dashboard.content.decode()
+    download = client.get(csv_url("pipeline", "by-state", ""))
+    assert download.status_code == 503 and b"cannot be read just now" in download.content
+    for path in ("/", "/board/", "/opportunities/", "/me/"):
+        assert client.get(path).status_code == 200, path
+    # Admins see why the extract history is empty; DDI's API answers in JSON.
+    admin = client_as(Role.ADMIN)
+    history = admin.get("/reporting/extracts/")
+    assert history.status_code == 503 and "cannot be reached" in history.content.decode()
+    ddi = client_as(Role.DDI_SERVICE).get("/api/v1/extracts/")
+    assert ddi.status_code == 503 and ddi.json()["code"] == "unavailable"
