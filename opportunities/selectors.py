@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Count,
     Exists,
+    F,
     OuterRef,
     Q,
     QuerySet,
@@ -45,21 +47,55 @@ def opportunity_visible_to(*, user: Any) -> QuerySet[Opportunity]:
     return qs.filter((~Q(status=Status.DRAFT) & Q(is_restricted=False)) | own)
 
 
+HOME_COUNTS_TTL = 120
+
+
 def home_summary(*, user: Any) -> dict[str, Any]:
-    """Figures for the signed-in home page, in two queries."""
-    visible = opportunity_visible_to(user=user)
-    counts = visible.aggregate(
-        open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-        delivered=Count("id", filter=Q(status__in=[Status.DELIVERED, Status.BENEFITS_REALISED])),
-        mine=Count("id", filter=Q(submitter_id=user.pk)),
+    """Figures for the signed-in home page. The force-wide counts (everything the user's
+    kind of reader sees) are cached until any opportunity changes (the board's marker); the
+    user's own figures and the five newest are read each time, from indexes."""
+    from opportunities.selectors_board import _database_key, board_marker
+
+    seer = can_see_restricted(user)
+    key = f"home:counts:{_database_key()}:{board_marker()}:{'all' if seer else 'public'}"
+    shared = cache.get(key)
+    if shared is None:
+        readable = Opportunity.objects.exclude(status=Status.DRAFT)
+        if not seer:
+            readable = readable.filter(is_restricted=False)
+        shared = readable.aggregate(
+            open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
+            delivered=Count("id", filter=Q(status__in=DELIVERED_STATUSES)),
+        )
+        cache.set(key, shared, HOME_COUNTS_TTL)
+    # The user's own: all of them, and (for readers of public ones only) their restricted
+    # ones, which the shared counts leave out.
+    hidden = Q(is_restricted=True)
+    extra = (
+        {}
+        if seer
+        else {
+            "open": Count("id", filter=hidden & Q(status__in=OPEN_STATUSES)),
+            "delivered": Count("id", filter=hidden & Q(status__in=DELIVERED_STATUSES)),
+        }
     )
+    own = Opportunity.objects.filter(submitter_id=user.pk).aggregate(mine=Count("id"), **extra)
     recent = list(
-        visible.exclude(status=Status.DRAFT)
+        opportunity_visible_to(user=user)
+        .exclude(status=Status.DRAFT)
         .select_related("journey")
         .only("reference", "title", "status", "submitted_at", "journey__name")
-        .order_by("-submitted_at")[:5]
+        .order_by(F("submitted_at").desc(nulls_last=True), "-id")[:5]
     )
-    return {**counts, "recent": recent}
+    return {
+        "open": shared["open"] + own.get("open", 0),
+        "delivered": shared["delivered"] + own.get("delivered", 0),
+        "mine": own["mine"],
+        "recent": recent,
+    }
+
+
+DELIVERED_STATUSES = (Status.DELIVERED, Status.BENEFITS_REALISED)
 
 
 # --- Submission, opportunity page, browse, "my opportunities" (issue 4) ----------------------

@@ -80,6 +80,33 @@ def test_home_signed_in_shows_the_figures_and_recent_opportunities(
     assert 'aria-current="page"' in body
 
 
+def test_home_counts_what_each_reader_may_see_and_follow_changes(
+    client: Client, staff: User, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    from opportunities.models import Status
+    from synergy_portal.models import Role
+    from tests.synergy_portal.factories import UserFactory
+
+    OpportunityFactory(status=Status.TRIAGE)
+    OpportunityFactory(status=Status.TRIAGE, is_restricted=True)  # someone else's, sensitive
+    OpportunityFactory(status=Status.DELIVERED, delivery_note="Logins merged")
+    OpportunityFactory(status=Status.SUBMITTED, submitter=staff, is_restricted=True)
+    OpportunityFactory(status=Status.DRAFT, submitter=staff, submitted_at=None)
+    client.force_login(staff)
+    summary = client.get("/").context["summary"]
+    # Their own sensitive one counts for them; another's does not; drafts are not open.
+    assert (summary["open"], summary["delivered"], summary["mine"]) == (2, 1, 2)
+    ci = UserFactory(roles={Role.CI_TEAM})
+    client.force_login(ci)
+    summary = client.get("/").context["summary"]
+    assert (summary["open"], summary["delivered"], summary["mine"]) == (3, 1, 0)
+    # The force-wide counts are cached until an opportunity changes, then read afresh.
+    with django_assert_max_num_queries(8):
+        client.get("/")
+    OpportunityFactory(status=Status.BACKLOG)
+    assert client.get("/").context["summary"]["open"] == 4
+
+
 def test_signed_in_pages_post_sign_out_with_csrf_and_send_the_token_to_htmx(
     client: Client, staff: User
 ) -> None:
