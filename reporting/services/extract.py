@@ -268,8 +268,11 @@ def _run(portal: Any, ddi: Any, *, batch: EtlBatch, plan: Plan) -> None:
                 if plan.full or dims_changed:
                     rows.update(load.dimensions_load(pcur, dcur, batch=batch_id, tz=tz))
                 mark = lap("dimensions", mark)
+                rebuild: list[str] = []
                 if plan.full or touched:
                     load.facts_clear(dcur, full=plan.full)
+                    if plan.full:
+                        rebuild = load.indexes_drop(dcur, T.FACT_TABLES)
                     rows.update(
                         load.facts_load(pcur, dcur, batch=batch_id, tz=tz, scoped=not plan.full)
                     )
@@ -285,6 +288,7 @@ def _run(portal: Any, ddi: Any, *, batch: EtlBatch, plan: Plan) -> None:
                 previous_last=plan.previous_as_of,
                 touched=rows.get("touched_opportunities", 0),
             )
+            load.indexes_restore(dcur, rebuild)
             mark = lap("daily", mark)
             checksums: dict[str, str] = {}
             files_path = ""

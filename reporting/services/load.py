@@ -126,6 +126,41 @@ def facts_clear(ddi: Any, *, full: bool) -> None:
         )
 
 
+def indexes_drop(ddi: Any, tables: tuple[str, ...] | list[str]) -> list[str]:
+    """Drop the indexes (primary keys included) of ``tables``, just emptied, before a bulk
+    load; returns the statements that re-create them. Building an index once over the loaded
+    rows costs far less than maintaining it row by row (the daily snapshot at 100,000
+    opportunities: 19 s to insert and 7 s to index, against 50 s into an indexed table). It
+    all happens inside the batch's transaction, so a failure rolls the drop back too."""
+    restore: list[str] = []
+    for table in tables:
+        ddi.execute(
+            """SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c
+               WHERE c.conrelid = %s::regclass AND c.contype IN ('p', 'u')""",
+            [table],
+        )
+        constraints = ddi.fetchall()
+        ddi.execute(
+            """SELECT indexname, indexdef FROM pg_indexes
+               WHERE schemaname = current_schema() AND tablename = %s""",
+            [table],
+        )
+        owned = {name for name, _definition in constraints}
+        indexes = [(name, d) for name, d in ddi.fetchall() if name not in owned]
+        for name, _definition in indexes:
+            ddi.execute(f'DROP INDEX "{name}"')
+        for name, _definition in constraints:
+            ddi.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        restore += [f'ALTER TABLE {table} ADD CONSTRAINT "{n}" {d}' for n, d in constraints]
+        restore += [definition for _name, definition in indexes]
+    return restore
+
+
+def indexes_restore(ddi: Any, statements: list[str]) -> None:
+    for statement in statements:
+        ddi.execute(statement)
+
+
 def facts_load(portal: Any, ddi: Any, *, batch: str, tz: str, scoped: bool) -> dict[str, int]:
     for stage in T.fact_stages(tz, scoped=scoped):
         ddi.execute(stage.create_sql())
