@@ -41,9 +41,18 @@ def celery_broker(redis_process, settings):  # type: ignore[no-untyped-def]
     previous = app.conf.broker_url
     app.conf.broker_url = redis_process.url
     settings.CELERY_BROKER_URL = redis_process.url
-    app.pool.force_close_all()
-    app._pool = None
+    _celery_pools_reset(app)
     yield redis_process
     app.conf.broker_url = previous
+    _celery_pools_reset(app)
+
+
+def _celery_pools_reset(app):  # type: ignore[no-untyped-def]
+    """Close the app's connection and producer pools and forget them (kombu's registry too),
+    so the next publish, in this test or a later one, opens fresh ones on the current broker."""
+    import kombu.pools
+
     app.pool.force_close_all()
     app._pool = None
+    app.amqp._producer_pool = None
+    kombu.pools.reset()

@@ -55,6 +55,9 @@ _BROWSER_DIR = Path(__file__).resolve().parent
 _axe = Axe()
 
 
+ALL_DATABASES = ["default", "reporting"]
+
+
 def _chromium_available() -> bool:
     return Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)
 
@@ -65,6 +68,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if _BROWSER_DIR not in Path(str(item.path)).resolve().parents:
             continue
         item.add_marker(pytest.mark.browser)
+        # Pages show figures read from the reporting schema (the calibration factor beside a
+        # score, the dashboards), so the live server may use the reporting alias too.
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and "databases" not in marker.kwargs:
+            item.add_marker(pytest.mark.django_db(**marker.kwargs, databases=ALL_DATABASES))
         if not available and not REQUIRE_BROWSER:
             item.add_marker(pytest.mark.skip(reason=MISSING_BROWSER))
 
