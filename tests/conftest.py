@@ -20,6 +20,16 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
 
     with django_db_blocker.unblock():
         call_command("migrate", database="reporting", verbosity=0, interactive=False)
+    yield
+    # Connections opened by threads that are gone (live servers, in-process Celery workers)
+    # would keep the test database from being dropped: end them first.
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture
