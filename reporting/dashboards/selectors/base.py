@@ -41,7 +41,9 @@ def _holidays_sql(region: str) -> str:
         for day in bank_holidays(year)
         if day.weekday() < 5
     )
-    return "ARRAY[" + ",".join(f"'{day.isoformat()}'" for day in days) + "]::date[]"
+    # One typed literal: PostgreSQL reads it once, when the statement is parsed (an ARRAY[…]
+    # of text cast to date[] would be re-cast for every row).
+    return "'{" + ",".join(day.isoformat() for day in days) + "}'::date[]"
 
 
 def weekdays_before(day_sql: str) -> str:
