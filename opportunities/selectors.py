@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Count,
@@ -47,27 +46,24 @@ def opportunity_visible_to(*, user: Any) -> QuerySet[Opportunity]:
     return qs.filter((~Q(status=Status.DRAFT) & Q(is_restricted=False)) | own)
 
 
-HOME_COUNTS_TTL = 120
-
-
 def home_summary(*, user: Any) -> dict[str, Any]:
     """Figures for the signed-in home page. The force-wide counts (everything the user's
-    kind of reader sees) are cached until any opportunity changes (the board's marker); the
-    user's own figures and the five newest are read each time, from indexes."""
-    from opportunities.selectors_board import _database_key, board_marker
+    kind of reader sees) come from the board's cached per-status counts, read afresh when any
+    opportunity changes; the user's own figures and the five newest are read each time, from
+    indexes."""
+    from opportunities.selectors_board import board_marker, counts_cached
 
     seer = can_see_restricted(user)
-    key = f"home:counts:{_database_key()}:{board_marker()}:{'all' if seer else 'public'}"
-    shared = cache.get(key)
-    if shared is None:
-        readable = Opportunity.objects.exclude(status=Status.DRAFT)
-        if not seer:
-            readable = readable.filter(is_restricted=False)
-        shared = readable.aggregate(
-            open=Count("id", filter=Q(status__in=OPEN_STATUSES)),
-            delivered=Count("id", filter=Q(status__in=DELIVERED_STATUSES)),
-        )
-        cache.set(key, shared, HOME_COUNTS_TTL)
+    readable = Opportunity.objects.exclude(status=Status.DRAFT)
+    if not seer:
+        readable = readable.filter(is_restricted=False)
+    per_status = counts_cached(
+        readable, marker=board_marker(), scope="home:all" if seer else "home:public"
+    )
+    shared = {
+        "open": sum(per_status.get(s.value, 0) for s in OPEN_STATUSES),
+        "delivered": sum(per_status.get(s.value, 0) for s in DELIVERED_STATUSES),
+    }
     # The user's own: all of them, and (for readers of public ones only) their restricted
     # ones, which the shared counts leave out.
     hidden = Q(is_restricted=True)

@@ -10,6 +10,7 @@ cards with their journey, step, owner and score, one counts each column.
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -370,7 +371,7 @@ def _database_key() -> str:
     return known[name]
 
 
-def _counts_cached(qs: QuerySet[Opportunity], *, marker: int, scope: str) -> dict[str, int]:
+def counts_cached(qs: QuerySet[Opportunity], *, marker: int, scope: str) -> dict[str, int]:
     """Cards per column, counted once per board change (``marker``) and viewer ``scope``:
     counting is the one part of the board whose cost grows with the number of cards."""
     digest = hashlib.sha256(f"{scope}|{qs.query}".encode()).hexdigest()[:24]
@@ -455,7 +456,7 @@ def board_get(
         board.lanes = _lanes(
             narrowed, filters, today=today, config=config, marker=board.marker, scope=scope
         )
-        totals = _counts_cached(base, marker=board.marker, scope=scope)
+        totals = counts_cached(base, marker=board.marker, scope=scope)
         board.columns = [
             Column(
                 s.value,
@@ -485,9 +486,9 @@ def board_get(
     ]
     ids = list(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else list(parts[0])
     cards = cards_load(ids, today=today, config=config)
-    totals = _counts_cached(base, marker=board.marker, scope=scope)
+    totals = counts_cached(base, marker=board.marker, scope=scope)
     counts = (
-        _counts_cached(narrowed, marker=board.marker, scope=scope) if filters.narrowed else totals
+        counts_cached(narrowed, marker=board.marker, scope=scope) if filters.narrowed else totals
     )
     by_status: dict[str, list[Card]] = {s.value: [] for s in wanted}
     for pk in ids:
@@ -575,9 +576,6 @@ def _lane_defs(kind: str) -> list[tuple[str, str, Q, dict[str, str]]]:
     return [*lanes, ("none", "No DNA theme", none, {})]
 
 
-_LANE_STATUS = "__lane_status__"
-
-
 def _lanes(
     qs: QuerySet[Opportunity],
     filters: BoardFilters,
@@ -593,16 +591,18 @@ def _lanes(
     order = _order(filters.sort)
     ncols = len(OPEN_STATUSES)
     # One compiled statement per lane, run for each column with its status as the parameter:
-    # compiling forty ORM querysets costs more than the statement does to run.
+    # compiling forty ORM querysets costs more than the statement does to run. The status is
+    # compiled as an unguessable placeholder, so no filter value typed by a user matches it.
+    placeholder = f"lane-status-{uuid.uuid4()}"
     pieces, params = [], []
     for lane, (_key, _label, condition, _params) in enumerate(defs):
         part = (
-            qs.filter(condition, status=_LANE_STATUS)
+            qs.filter(condition, status=placeholder)
             .order_by(*order)
             .values_list("pk")[: LANE_PAGE_SIZE + 1]
         )
         sql, part_params = part.query.sql_with_params()
-        at = part_params.index(_LANE_STATUS)
+        at = part_params.index(placeholder)
         for col, s in enumerate(OPEN_STATUSES):
             pieces.append(f"(SELECT cell_part.*, {lane * ncols + col} FROM ({sql}) cell_part)")
             params.extend((*part_params[:at], s.value, *part_params[at + 1 :]))

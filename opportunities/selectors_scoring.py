@@ -118,15 +118,11 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ScoreCalibration:
-    """How delivered work realised its estimates, to read a score by (never applied to it):
-    the factor (realised ÷ estimated £ a year), how many delivered opportunities back it,
-    whether it is the journey's own or the force-wide one, and this score's cost of time at
-    that rate."""
+    """The calibration factor to read a score by (never applied to it): the Value dashboard's
+    own :class:`~reporting.dashboards.selectors.calibration.Calibration` (factor, count,
+    scope), and this score's cost of time at that rate."""
 
-    factor: float
-    count: int
-    scope: str
-    reliable: bool
+    basis: Any
     calibrated_cost: float
 
 
@@ -145,13 +141,8 @@ def score_calibration(*, opportunity: Opportunity, score: Score | None) -> Score
         return None
     if found is None:
         return None
-    factor = float(found.factor)
     return ScoreCalibration(
-        factor=factor,
-        count=found.count,
-        scope=found.scope,
-        reliable=found.reliable,
-        calibrated_cost=float(score.cost_per_year) * factor,
+        basis=found, calibrated_cost=float(score.cost_per_year) * float(found.factor)
     )
 
 

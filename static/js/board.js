@@ -167,19 +167,20 @@ if (board) {
     state.focusId = null;
   };
   document.body.addEventListener("htmx:afterRequest", restoreAndForget);
+  document.body.addEventListener("htmx:afterSettle", restoreAndForget);
 
   // A move that went by a full page load (no JavaScript yet, or a form pressed before htmx
   // had processed it) comes back to /board/#card-<ref>: focus follows the card there too.
-  const arrived = /^#card-(.+)$/.exec(window.location.hash);
-  const arrivedAt = arrived && document.getElementById(`card-link-${decodeURIComponent(arrived[1])}`);
+  // References are plain ASCII (SO-2026-00042): the fragment is used as it is, never decoded,
+  // so a hand-typed malformed escape cannot throw here and stop the rest of this module.
+  const arrived = /^#card-([A-Za-z0-9-]+)$/.exec(window.location.hash);
+  const arrivedAt = arrived && document.getElementById(`card-link-${arrived[1]}`);
   if (arrivedAt) {
     // The browser's own jump to the fragment would move focus to the (unfocusable) card, that
     // is, drop it: take the fragment off the address and focus the card's link instead.
     history.replaceState(history.state, "", window.location.pathname + window.location.search);
     arrivedAt.focus();
   }
-
-  document.body.addEventListener("htmx:afterSettle", restoreAndForget);
 
   document.addEventListener("click", (event) => {
     const dismiss = event.target.closest?.("[data-notice-dismiss]");

@@ -289,3 +289,15 @@ def test_read_only_board_for_a_manager_on_a_phone(
     expect(page.locator(".app-board-card__move")).to_have_count(0)
     assert_accessible(page)
     assert_no_horizontal_scroll(page)
+
+
+def test_a_malformed_card_fragment_does_not_break_the_board(
+    page: Page, live_server, sign_in, console, board_cards
+) -> None:
+    """A hand-typed /board/#card-%E0 is ignored: no script error, the board still works."""
+    page.set_viewport_size(DESKTOP)
+    sign_in("ci")
+    page.goto(live_server.url + "/board/#card-%E0%A4")
+    card = board_cards[Status.SUBMITTED][0]
+    page.locator(f"#card-link-{card.reference}").click()
+    expect(page.locator("#panel-title")).to_be_focused()
