@@ -397,8 +397,13 @@ RATELIMIT_IP_META_KEY = "REMOTE_ADDR"
 # DDI extracts: files land in EXTRACT_DIR/<date>/<batch id>/ (a volume shared by web and worker).
 EXTRACT_DIR = env.path("EXTRACT_DIR", default=BASE_DIR / ".data" / "extracts")
 REPORTING_EXTRACT_RETENTION_DAYS = env.int("REPORTING_EXTRACT_RETENTION_DAYS", default=30)
+# Memory the extract's own sessions may use for sorts, hashes and index builds (PostgreSQL's
+# work_mem / maintenance_work_mem, set for the batch's transactions only).
+REPORTING_EXTRACT_WORK_MEM = env.str("REPORTING_EXTRACT_WORK_MEM", default="128MB")
+REPORTING_EXTRACT_MAINTENANCE_WORK_MEM = env.str(
+    "REPORTING_EXTRACT_MAINTENANCE_WORK_MEM", default="512MB"
+)
 REPORTING_CHANGELOG_RETENTION_DAYS = env.int("REPORTING_CHANGELOG_RETENTION_DAYS", default=7)
-REPORTING_DAILY_DAYS = env.int("REPORTING_DAILY_DAYS", default=400)
 # Bank holidays left out of working days (deadlines, delivery cycles, dashboards): the UK
 # region, ENG (England and Wales), SCT (Scotland) or NIR (Northern Ireland).
 BANK_HOLIDAYS_REGION = env.str("BANK_HOLIDAYS_REGION", default="ENG")

@@ -20,6 +20,7 @@ from reporting.models.facts import (
     FactBenefit,
     FactOpportunity,
     FactOpportunityDaily,
+    FactOpportunityStatusSpan,
     FactStatusChange,
     FactSupport,
 )
@@ -38,7 +39,7 @@ DIMENSIONS = (
 )
 FACTS = (
     FactOpportunity,
-    FactOpportunityDaily,
+    FactOpportunityStatusSpan,
     FactStatusChange,
     FactSupport,
     FactBenefit,
@@ -46,12 +47,15 @@ FACTS = (
     BridgeOpportunityApplication,
 )
 TABLES = DIMENSIONS + FACTS
+# Views over the tables: in the schema and the data dictionary, not in the files.
+VIEWS = (FactOpportunityDaily,)
 
 __all__ = [
     "DIMENSIONS",
     "FACTS",
     "SCHEMA_VERSION",
     "TABLES",
+    "VIEWS",
     "BridgeOpportunityApplication",
     "BridgeOpportunityDnaTheme",
     "DimApplication",
@@ -67,6 +71,7 @@ __all__ = [
     "FactBenefit",
     "FactOpportunity",
     "FactOpportunityDaily",
+    "FactOpportunityStatusSpan",
     "FactStatusChange",
     "FactSupport",
 ]

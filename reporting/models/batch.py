@@ -11,7 +11,7 @@ from django.utils import timezone
 # Bump on any change to the reporting tables' columns or meaning (semantic versioning: a new
 # column is minor, a renamed, retyped or removed one is major). Written into every batch and
 # every data package, so DDI can tell which layout it is reading.
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "2.0.0"
 
 
 class EtlBatch(models.Model):
@@ -65,7 +65,7 @@ class EtlBatch(models.Model):
     as_of = models.DateField(
         null=True,
         blank=True,
-        help_text="The last day of the daily snapshot (fact_opportunity_daily) in this batch.",
+        help_text="The batch's day: the last day of the daily snapshot (the fact_opportunity_daily view).",
     )
     schema_version = models.CharField(
         max_length=20, help_text="Version of the reporting schema the batch was written in."

@@ -103,9 +103,43 @@ class FactOpportunity(models.Model):
         return self.reference
 
 
+class FactOpportunityStatusSpan(models.Model):
+    """Timespan fact (Kimball's "time-stamped" snapshot): one row per unbroken run of days an
+    opportunity was in one open status (submitted to in delivery) at the end of each day. It
+    holds the periodic snapshot in compact form: the opportunity is in the snapshot of every
+    day from `from_date_key` to `to_date_key`, inclusive (see the `fact_opportunity_daily`
+    view). Rows are few (about one per status change) and never grow with the passing days."""
+
+    pk = models.CompositePrimaryKey("opportunity_id", "from_date_key")
+    opportunity_id = models.BigIntegerField(help_text="The opportunity (fact_opportunity).")
+    status_key = models.SmallIntegerField(help_text="The open status it was in (dim_status).")
+    from_date_key = models.IntegerField(
+        help_text="First day at whose end it was in this status (dim_date)."
+    )
+    to_date_key = models.IntegerField(
+        null=True,
+        help_text="Last day at whose end it was in this status (dim_date); empty while it "
+        "still is: the span then runs to the batch's as_of.",
+    )
+    submitted_date_key = models.IntegerField(
+        help_text="Day it was submitted (dim_date): its age on a day counts from here."
+    )
+    batch_id = batch_field()
+
+    class Meta:
+        db_table = "fact_opportunity_status_span"
+        indexes = [
+            models.Index(fields=["from_date_key", "to_date_key"], name="fact_span_dates_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.opportunity_id}@{self.from_date_key}-{self.to_date_key or ''}"
+
+
 class FactOpportunityDaily(models.Model):
-    """Periodic snapshot: one row per opportunity per day on which it was open (submitted to
-    in delivery) at the end of the day, over the retained history (REPORTING_DAILY_DAYS)."""
+    """Periodic snapshot, as a view over fact_opportunity_status_span: one row per opportunity
+    per day on which it was open (submitted to in delivery) at the end of the day, up to the
+    last batch's as_of. Not a file of its own: expand the span file with dim_date."""
 
     pk = models.CompositePrimaryKey("opportunity_id", "date_key")
     opportunity_id = models.BigIntegerField(help_text="The opportunity (fact_opportunity).")
@@ -116,10 +150,8 @@ class FactOpportunityDaily(models.Model):
     batch_id = batch_field()
 
     class Meta:
+        managed = False
         db_table = "fact_opportunity_daily"
-        # No batch_id index: the table is large and written in bulk, and a package reads it
-        # once a night.
-        indexes = [models.Index(fields=["date_key"], name="fact_daily_date_idx")]
 
     def __str__(self) -> str:
         return f"{self.opportunity_id}@{self.date_key}"

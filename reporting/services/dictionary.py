@@ -6,8 +6,9 @@ from pathlib import Path
 
 from django.conf import settings
 
-from reporting.models import SCHEMA_VERSION, EtlBatch
+from reporting.models import SCHEMA_VERSION, VIEWS, EtlBatch
 from reporting.services.tables import Table, reporting_tables
+from reporting.services.transforms import DAILY_VIEW
 
 DICTIONARY_PATH = Path("docs") / "ddi-data-dictionary.md"
 
@@ -27,8 +28,16 @@ hashes, row counts, Table Schemas, and the batch's id, window and schema version
 - **Incremental packages** (`"mode": "incremental"`) hold every dimension in full, and the fact
   and bridge rows written since the previous package. Delete the fact and bridge rows of the
   opportunities listed in `replaced_opportunities`, then load the package's rows.
-  `fact_opportunity_daily` keeps the days from `daily_from` to `as_of` (in the package's
-  `synergy` metadata); drop older days.
+
+The periodic snapshot (one row per open opportunity per day, for WIP and ageing trends) is
+shipped in compact form as `fact_opportunity_status_span`, one row per unbroken run of days in
+one open status, so the files grow with the changes and not with the days that pass. In the
+`ddi` schema the view `fact_opportunity_daily` expands it; from the files, expand it the same
+way with `dim_date`, up to the package's `as_of` (in its `synergy` metadata):
+
+```sql
+{daily_view}
+```
 
 Conventions: `*_key` columns join to the dimension named in their description; `*_date_key`
 columns join to `dim_date.date_key` (yyyymmdd, UK local days); person keys are pseudonymous
@@ -44,6 +53,8 @@ def _cell(text: str) -> str:
 def _table_section(table: Table) -> list[str]:
     if table.model is EtlBatch:
         kind = "Audit dimension"
+    elif table.model in VIEWS:
+        kind = "View"
     elif table.is_dimension:
         kind = "Dimension"
     else:
@@ -53,7 +64,8 @@ def _table_section(table: Table) -> list[str]:
         "",
         f"{kind}. {table.description}",
         "",
-        f"Primary key: {', '.join(f'`{c}`' for c in table.primary_key)}.",
+        f"{'Key' if table.model in VIEWS else 'Primary key'}: "
+        f"{', '.join(f'`{c}`' for c in table.primary_key)}.",
         "",
         "| Column | Type | Nullable | Meaning |",
         "|---|---|---|---|",
@@ -67,9 +79,11 @@ def _table_section(table: Table) -> list[str]:
 
 
 def data_dictionary_markdown() -> str:
-    lines = [INTRO.format(version=SCHEMA_VERSION)]
+    lines = [INTRO.format(version=SCHEMA_VERSION, daily_view=DAILY_VIEW.strip())]
     for table in reporting_tables():
         lines += _table_section(table)
+    for view in VIEWS:
+        lines += _table_section(Table(view))
     lines += _table_section(Table(EtlBatch))
     return "\n".join(lines).rstrip() + "\n"
 

@@ -15,8 +15,8 @@ batch's files.
 - **Never twice at once.** A session advisory lock on the reporting database; a second run is
   refused with :class:`ExtractBusyError`. A run killed mid-way releases the lock with its
   connection, and the next run marks its batch failed.
-- **Deterministic.** Rows depend only on the portal's data, the window and ``as_of``; the
-  clock only stamps the batch itself.
+- **Deterministic.** Rows depend only on the portal's data and the window; the clock only
+  stamps the batch itself (its ``as_of`` is the last day the daily-snapshot view shows).
 """
 
 from __future__ import annotations
@@ -67,16 +67,11 @@ class Plan:
     watermark_from: int | None
     since: Since
     as_of: date
-    previous_as_of: date | None
     earlier_batches: tuple[str, ...]
 
     @property
     def full(self) -> bool:
         return self.kind == EtlBatch.Kind.FULL
-
-
-def daily_days() -> int:
-    return int(getattr(settings, "REPORTING_DAILY_DAYS", 400))
 
 
 def _date_range() -> tuple[date, date]:
@@ -121,7 +116,6 @@ def _plan(*, full: bool, since: Since, files: bool, as_of: date | None) -> Plan:
         watermark_from=watermark_from,
         since=None if full else since,
         as_of=as_of or timezone.localdate(),
-        previous_as_of=last.as_of if last else None,
         earlier_batches=earlier,
     )
 
@@ -144,6 +138,25 @@ def _since_watermark(portal: Any, since: Since, default: int | None, high: int) 
     )
     found = portal.fetchone()[0]
     return int(found) if found is not None else high
+
+
+def _session_tune(cursor: Any) -> None:
+    """Settings for the batch's transaction only. JIT is off: compiling each of a batch's few
+    dozen statements costs more than it saves. Sorts, hash aggregates and index builds get
+    room to run in memory (the server defaults, 4 MB and 64 MB, spill a full batch to disk).
+    """
+    cursor.execute("SET LOCAL jit = off")
+    # The portal's and the schema's working sets stay in memory (or on SSD), where a random
+    # read costs little more than a sequential one: with the default cost (4) the planner
+    # scans a whole fact table to replace a few thousand opportunities' rows.
+    cursor.execute("SET LOCAL random_page_cost = 1.1")
+    cursor.execute(
+        "SELECT set_config('work_mem', %s, true), set_config('maintenance_work_mem', %s, true)",
+        [
+            str(getattr(settings, "REPORTING_EXTRACT_WORK_MEM", "128MB")),
+            str(getattr(settings, "REPORTING_EXTRACT_MAINTENANCE_WORK_MEM", "512MB")),
+        ],
+    )
 
 
 def _open(alias: str) -> Any:
@@ -241,12 +254,11 @@ def _run(portal: Any, ddi: Any, *, batch: EtlBatch, plan: Plan) -> None:
     try:
         with ddi.transaction(), ddi.cursor() as dcur:
             with portal.transaction(), portal.cursor() as pcur:
-                # The first statement takes the snapshot every later read uses. JIT is off:
-                # compiling each of a batch's few dozen statements costs more than it saves.
+                # The first statement takes the snapshot every later read uses.
                 pcur.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
                 high = int(pcur.fetchone()[0])
-                pcur.execute("SET LOCAL jit = off")
-                dcur.execute("SET LOCAL jit = off")
+                for cursor in (pcur, dcur):
+                    _session_tune(cursor)
                 low = None
                 touched, dims_changed = 0, True
                 if not plan.full:
@@ -277,19 +289,12 @@ def _run(portal: Any, ddi: Any, *, batch: EtlBatch, plan: Plan) -> None:
                         load.facts_load(pcur, dcur, batch=batch_id, tz=tz, scoped=not plan.full)
                     )
                 mark = lap("facts", mark)
-            daily_first = plan.as_of - timedelta(days=daily_days() - 1)
-            rows["fact_opportunity_daily"] = load.daily_load(
-                dcur,
-                batch=batch_id,
-                tz=tz,
-                first=daily_first,
-                last=plan.as_of,
-                full=plan.full,
-                previous_last=plan.previous_as_of,
-                touched=rows.get("touched_opportunities", 0),
-            )
+            if plan.full or touched:
+                rows["fact_opportunity_status_span"] = load.spans_load(
+                    dcur, batch=batch_id, tz=tz, full=plan.full
+                )
             load.indexes_restore(dcur, rebuild)
-            mark = lap("daily", mark)
+            mark = lap("spans", mark)
             checksums: dict[str, str] = {}
             files_path = ""
             if plan.files:
@@ -300,7 +305,6 @@ def _run(portal: Any, ddi: Any, *, batch: EtlBatch, plan: Plan) -> None:
                     plan=plan,
                     low=low,
                     high=high,
-                    daily_first=daily_first,
                 )
                 mark = lap("files", mark)
             timings["total"] = round(time.perf_counter() - started, 3)
@@ -338,7 +342,6 @@ def _write_files(
     plan: Plan,
     low: int | None,
     high: int,
-    daily_first: date,
 ) -> dict[str, str]:
     tmp.mkdir(parents=True, exist_ok=True)
     fact_batches = None if plan.full else [*plan.earlier_batches, str(batch.pk)]
@@ -370,7 +373,6 @@ def _write_files(
         "watermark_from": low,
         "watermark_to": high,
         "as_of": plan.as_of.isoformat(),
-        "daily_from": daily_first.isoformat(),
         "fact_batches": fact_batches,
         "dimensions": "complete",
     }

@@ -22,6 +22,9 @@ def stream(portal: Any, ddi: Any, stage: T.Stage) -> None:
     ):
         for block in source:
             target.write(block)
+    # Temporary tables have no statistics until analysed: without them the planner guesses,
+    # and may join a large stage row by row.
+    ddi.execute(f"ANALYZE {stage.name}")
 
 
 def rowcount(cursor: Any) -> int:
@@ -57,7 +60,6 @@ def touched_copy(portal: Any, ddi: Any) -> None:
             T.TOUCHED, (("opportunity_id", "bigint"),), f"SELECT opportunity_id FROM {T.TOUCHED}"
         ),
     )
-    ddi.execute(f"ANALYZE {T.TOUCHED}")
 
 
 def person_map_load(portal: Any, ddi: Any) -> int:
@@ -79,6 +81,7 @@ def person_map_load(portal: Any, ddi: Any) -> int:
             key = person_key(user_id=user_id, tid=tid, oid=oid, key=secret)
             target.write_row((user_id, key, department_id, role_id))
             rows += 1
+    ddi.execute("ANALYZE ddi_person_map")
     return rows
 
 
@@ -129,8 +132,8 @@ def facts_clear(ddi: Any, *, full: bool) -> None:
 def indexes_drop(ddi: Any, tables: tuple[str, ...] | list[str]) -> list[str]:
     """Drop the indexes (primary keys included) of ``tables``, just emptied, before a bulk
     load; returns the statements that re-create them. Building an index once over the loaded
-    rows costs far less than maintaining it row by row (the daily snapshot at 100,000
-    opportunities: 19 s to insert and 7 s to index, against 50 s into an indexed table). It
+    rows costs far less than maintaining it row by row (the former daily snapshot at
+    100,000 opportunities: 19 s to insert and 7 s to index, against 50 s into an indexed table). It
     all happens inside the batch's transaction, so a failure rolls the drop back too."""
     restore: list[str] = []
     for table in tables:
@@ -172,43 +175,15 @@ def facts_load(portal: Any, ddi: Any, *, batch: str, tz: str, scoped: bool) -> d
     return written
 
 
-def daily_load(
-    ddi: Any,
-    *,
-    batch: str,
-    tz: str,
-    first: date,
-    last: date,
-    full: bool,
-    previous_last: date | None,
-    touched: int,
-) -> int:
-    """Bring fact_opportunity_daily to the days [first, last].
-
-    A full batch writes every day; an incremental one rewrites the touched opportunities and
-    appends the days since the previous batch for the others, which gives the same rows.
-    """
-    params = {"batch": batch, "first": first, "last": last}
-    if full or previous_last is None:
-        if not full:
-            ddi.execute("TRUNCATE fact_opportunity_daily")
-        ddi.execute(T.daily_insert_sql(tz, scope=T.EVERY), params)
-        written = rowcount(ddi)
+def spans_load(ddi: Any, *, batch: str, tz: str, full: bool) -> int:
+    """Write fact_opportunity_status_span from the status changes just loaded: every
+    opportunity's spans, or only the touched ones' (the others' rows are still right: an open
+    span has no end date, so nothing grows with the passing days)."""
+    ddi.execute(T.span_insert_sql(tz, scope=T.EVERY if full else T.IN_TOUCHED), {"batch": batch})
+    written = rowcount(ddi)
+    if full:
         # Fresh statistics for the next batches' plans and the dashboards' queries (the
         # tables were just emptied and refilled; autovacuum would get there later).
         for table in T.FACT_TABLES:
             ddi.execute(f"ANALYZE {table}")
-        return written
-    # Two range deletes, each an index scan (an OR of the two is planned as a full scan).
-    keys = {"first": int(first.strftime("%Y%m%d")), "last": int(last.strftime("%Y%m%d"))}
-    ddi.execute("DELETE FROM fact_opportunity_daily WHERE date_key < %(first)s", keys)
-    ddi.execute("DELETE FROM fact_opportunity_daily WHERE date_key > %(last)s", keys)
-    written = 0
-    if touched:
-        ddi.execute(T.daily_insert_sql(tz, scope=T.IN_TOUCHED), params)
-        written = rowcount(ddi)
-    new_first = max(first, date.fromordinal(previous_last.toordinal() + 1))
-    if new_first <= last:
-        ddi.execute(T.daily_insert_sql(tz, scope=T.NOT_IN_TOUCHED), {**params, "first": new_first})
-        written += rowcount(ddi)
     return written

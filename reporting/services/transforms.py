@@ -518,7 +518,7 @@ ON CONFLICT (date_key) DO NOTHING"""
 
 FACT_TABLES = (
     "fact_opportunity",
-    "fact_opportunity_daily",
+    "fact_opportunity_status_span",
     "fact_status_change",
     "fact_support",
     "fact_benefit",
@@ -605,16 +605,18 @@ def fact_inserts() -> list[tuple[str, str]]:
     ]
 
 
-def daily_insert_sql(tz: str, *, scope: str) -> str:
-    """Rows of fact_opportunity_daily for the days in [%(first)s, %(last)s].
+def span_insert_sql(tz: str, *, scope: str) -> str:
+    """Rows of fact_opportunity_status_span, from the status changes already loaded.
 
     ``scope`` is a condition on ``opportunity_id``. An opportunity's status at the end of a
-    day is the one set by its last change that day or before; an opportunity with no status
-    history (created directly in its status) counts from its submission.
+    day is the one set by its last change that day or before, so a status left on the day it
+    was entered spans no day; an opportunity with no status history (created directly in its
+    status) counts from its submission. Rows depend on the data only, never on the day the
+    batch runs: an open span has no end.
     """
     return f"""
-INSERT INTO fact_opportunity_daily (opportunity_id, date_key, status_key, age_days,
-    days_in_status, batch_id)
+INSERT INTO fact_opportunity_status_span (opportunity_id, status_key, from_date_key,
+    to_date_key, submitted_date_key, batch_id)
 WITH changes AS (
     SELECT c.opportunity_id, c.changed_at, c.status_change_id AS ord, c.to_status_key
     FROM fact_status_change c WHERE {scope.format(col="c.opportunity_id")}
@@ -629,16 +631,29 @@ WITH changes AS (
                PARTITION BY opportunity_id ORDER BY changed_at, ord) AS left_on
     FROM changes
 )
-SELECT i.opportunity_id, to_char(g.d, 'YYYYMMDD')::int, i.to_status_key,
-       g.d::date - {local_date("f.submitted_at", tz)}, g.d::date - i.entered, %(batch)s
+SELECT i.opportunity_id, i.to_status_key, to_char(i.entered, 'YYYYMMDD')::int,
+       to_char(i.left_on - 1, 'YYYYMMDD')::int, f.submitted_date_key, %(batch)s
 FROM intervals i
 JOIN dim_status st ON st.status_key = i.to_status_key AND st.is_open
 JOIN fact_opportunity f ON f.opportunity_id = i.opportunity_id
-CROSS JOIN LATERAL generate_series(
-    greatest(i.entered, %(first)s::date),
-    least(coalesce(i.left_on - 1, %(last)s::date), %(last)s::date),
-    interval '1 day'
-) AS g(d)"""
+WHERE i.left_on IS NULL OR i.left_on > i.entered"""
+
+
+# The periodic snapshot, expanded from the spans up to the last successful batch's day.
+DAILY_VIEW = """
+CREATE VIEW fact_opportunity_daily AS
+WITH as_of AS (
+    SELECT to_char(as_of, 'YYYYMMDD')::int AS date_key
+    FROM etl_batch WHERE state = 'succeeded' ORDER BY started_at DESC LIMIT 1
+)
+SELECT s.opportunity_id, d.date_key, s.status_key,
+       d.date - to_date(s.submitted_date_key::text, 'YYYYMMDD') AS age_days,
+       d.date - to_date(s.from_date_key::text, 'YYYYMMDD') AS days_in_status,
+       s.batch_id
+FROM fact_opportunity_status_span s
+CROSS JOIN as_of
+JOIN dim_date d ON d.date_key >= s.from_date_key
+ AND d.date_key <= least(coalesce(s.to_date_key, as_of.date_key), as_of.date_key)"""
 
 
 IN_TOUCHED = "{col} IN (SELECT opportunity_id FROM " + TOUCHED + ")"

@@ -182,12 +182,14 @@ def build_force() -> Force:
 
 
 def ddi_rows() -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every reporting table except etl_batch, without batch ids, sorted."""
-    from reporting.services.tables import reporting_tables
+    """Every row of every reporting table and view except etl_batch, without batch ids,
+    sorted."""
+    from reporting.models import VIEWS
+    from reporting.services.tables import Table, reporting_tables
 
     rows = {}
     with connections["reporting"].cursor() as cursor:
-        for table in reporting_tables():
+        for table in [*reporting_tables(), *(Table(view) for view in VIEWS)]:
             cols = [c for c in table.column_names if c != "batch_id"]
             cursor.execute(
                 f"SELECT {', '.join(cols)} FROM {table.name} ORDER BY {', '.join(table.primary_key)}"

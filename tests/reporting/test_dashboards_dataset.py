@@ -49,7 +49,7 @@ from reporting.models import (
     EtlBatch,
     FactBenefit,
     FactOpportunity,
-    FactOpportunityDaily,
+    FactOpportunityStatusSpan,
     FactStatusChange,
     FactSupport,
 )
@@ -495,18 +495,18 @@ def _facts(data: Dataset, batch: uuid.UUID) -> None:
             previous = (code, moment)
         if status in ("submitted", "triage", "assessing", "backlog", "in_delivery"):
             daily.append(
-                FactOpportunityDaily(
+                FactOpportunityStatusSpan(
                     opportunity_id=pk,
-                    date_key=key(AS_OF),
                     status_key=STATUS[status],
-                    age_days=(AS_OF - submitted).days,
-                    days_in_status=(AS_OF - path[-1][1]).days,
+                    from_date_key=key(path[-1][1]),
+                    to_date_key=None,
+                    submitted_date_key=key(submitted),
                     batch_id=batch,
                 )
             )
     FactOpportunity.objects.bulk_create(facts)
     FactStatusChange.objects.bulk_create(changes)
-    FactOpportunityDaily.objects.bulk_create(daily)
+    FactOpportunityStatusSpan.objects.bulk_create(daily)
     FactBenefit.objects.bulk_create(
         FactBenefit(
             benefit_id=index,

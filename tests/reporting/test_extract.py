@@ -18,6 +18,7 @@ from reporting.models import (
     EtlBatch,
     FactOpportunity,
     FactOpportunityDaily,
+    FactOpportunityStatusSpan,
     FactStatusChange,
     FactSupport,
 )
@@ -203,7 +204,7 @@ def test_a_failed_batch_leaves_the_previous_state_and_no_files(monkeypatch, extr
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(load, "daily_load", broken)
+    monkeypatch.setattr(load, "spans_load", broken)
     with pytest.raises(RuntimeError, match="disk on fire"):
         run()
 
@@ -284,6 +285,72 @@ def test_daily_snapshot_counts_open_days_only() -> None:
     assert set(open_today.values_list("opportunity_id", flat=True)) == {
         force.opportunities[k].pk for k in ("submitted", "backlog", "restricted", "no_history")
     }
+
+
+def test_status_spans_hold_the_snapshot_compactly() -> None:
+    force = build_force()
+    batch = run(full=True)
+
+    delivered = force.opportunities["delivered"]
+    spans = list(
+        FactOpportunityStatusSpan.objects.filter(opportunity_id=delivered.pk)
+        .order_by("from_date_key")
+        .values_list("from_date_key", "to_date_key", "submitted_date_key")
+    )
+    # submitted, triage, backlog, in delivery: four closed spans of ten days each.
+    assert len(spans) == 4
+    first = timezone.localdate(delivered.submitted_at)
+
+    def key(day):  # type: ignore[no-untyped-def]
+        return int(day.strftime("%Y%m%d"))
+
+    assert spans == [
+        (key(first + timedelta(days=10 * i)), key(first + timedelta(days=10 * i + 9)), key(first))
+        for i in range(4)
+    ]
+    open_spans = FactOpportunityStatusSpan.objects.filter(to_date_key__isnull=True)
+    assert set(open_spans.values_list("opportunity_id", flat=True)) == {
+        force.opportunities[k].pk for k in ("submitted", "backlog", "restricted", "no_history")
+    }
+    assert batch.rows["fact_opportunity_status_span"] == FactOpportunityStatusSpan.objects.count()
+
+
+def test_days_passing_rewrite_no_spans() -> None:
+    """The snapshot of a new day costs nothing: untouched opportunities' spans stay as they
+    were (an open span has no end), and only the view reaches the new day."""
+    build_force()
+    today = timezone.localdate()
+    full = run(full=True, as_of=today - timedelta(days=3))
+    before = FactOpportunityDaily.objects.count()
+
+    later = run(as_of=today)
+
+    assert later.rows.get("fact_opportunity_status_span", 0) == 0
+    assert set(FactOpportunityStatusSpan.objects.values_list("batch_id", flat=True)) == {full.pk}
+    today_key = int(today.strftime("%Y%m%d"))
+    new_days = FactOpportunityDaily.objects.filter(date_key__gt=full.as_of.strftime("%Y%m%d"))
+    assert FactOpportunityDaily.objects.count() == before + new_days.count()
+    open_now = FactOpportunityStatusSpan.objects.filter(to_date_key__isnull=True)
+    assert set(
+        FactOpportunityDaily.objects.filter(date_key=today_key).values_list(
+            "opportunity_id", flat=True
+        )
+    ) == set(open_now.values_list("opportunity_id", flat=True))
+
+
+def test_the_migration_creates_the_documented_view() -> None:
+    import importlib
+
+    from reporting.services.transforms import DAILY_VIEW
+
+    migration = importlib.import_module("reporting.migrations.0003_status_spans")
+    assert migration.DAILY_VIEW == DAILY_VIEW
+    with connections["reporting"].cursor() as cursor:
+        cursor.execute(
+            "SELECT table_type FROM information_schema.tables "
+            "WHERE table_name = 'fact_opportunity_daily'"
+        )
+        assert cursor.fetchone() == ("VIEW",)
 
 
 def test_daily_snapshot_moves_with_as_of_like_a_full_rebuild() -> None:

@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 from frictionless import validate
 
-from reporting.models import EtlBatch
+from reporting.models import SCHEMA_VERSION, EtlBatch
 from reporting.services.files import files_prune
 from reporting.services.pseudonyms import person_key
 from tests.reporting.factories import TRICKY_REASON, TRICKY_TITLE, build_force, run
@@ -36,7 +36,7 @@ def test_datapackage_hashes_sizes_and_rows_match_and_frictionless_validates(extr
     meta = package["synergy"]
     assert (meta["batch_id"], meta["schema_version"], meta["mode"]) == (
         str(batch.pk),
-        "1.0.0",
+        SCHEMA_VERSION,
         "full",
     )
     assert meta["watermark_to"] == batch.watermark_to
