@@ -6,6 +6,7 @@ from reporting.models.batch import SCHEMA_VERSION, EtlBatch
 from reporting.models.dimensions import (
     DimApplication,
     DimDate,
+    DimDeliveryCycle,
     DimDepartment,
     DimDnaTheme,
     DimJourney,
@@ -34,6 +35,7 @@ DIMENSIONS = (
     DimJourney,
     DimJourneyStep,
     DimStatus,
+    DimDeliveryCycle,
     DimDnaTheme,
     DimPerson,
 )
@@ -60,6 +62,7 @@ __all__ = [
     "BridgeOpportunityDnaTheme",
     "DimApplication",
     "DimDate",
+    "DimDeliveryCycle",
     "DimDepartment",
     "DimDnaTheme",
     "DimJourney",

@@ -215,6 +215,29 @@ class DimStatus(models.Model):
         return self.status_code
 
 
+class DimDeliveryCycle(models.Model):
+    """A 2-Speed delivery cycle, which opportunities are planned into (type 1). Its outcome
+    notes are free text that may name people, so they are not exported."""
+
+    delivery_cycle_key = models.BigIntegerField(
+        primary_key=True, help_text="Surrogate key (the portal's delivery cycle id)."
+    )
+    name = models.CharField(max_length=80, unique=True, help_text="Cycle name (natural key).")
+    starts_date_key = models.IntegerField(help_text="First day of the cycle (dim_date).")
+    ends_date_key = models.IntegerField(help_text="Last day of the cycle (dim_date).")
+    capacity_days = models.DecimalField(
+        max_digits=6, decimal_places=1, help_text="Capacity of the cycle, in delivery days."
+    )
+    state = models.CharField(max_length=10, help_text="planned, active or closed.")
+    batch_id = batch_field()
+
+    class Meta:
+        db_table = "dim_delivery_cycle"
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class DimDnaTheme(models.Model):
     """A Synergy DNA theme of the force technology strategy."""
 

@@ -40,18 +40,40 @@ class FactOpportunity(models.Model):
     department_key = models.BigIntegerField(null=True, help_text="Department (dim_department).")
     journey_key = models.BigIntegerField(null=True, help_text="User journey (dim_journey).")
     step_key = models.BigIntegerField(null=True, help_text="Journey step (dim_journey_step).")
+    delivery_cycle_key = models.BigIntegerField(
+        null=True,
+        help_text="Delivery cycle it is planned into (dim_delivery_cycle); empty if none.",
+    )
     submitter_person_key = _person("Who raised it")
     owner_person_key = _person("CI team owner")
+    scorer_person_key = models.CharField(
+        max_length=64,
+        null=True,
+        help_text="Who made its current score (dim_person); empty if unscored or re-scored "
+        "by a new model.",
+    )
     merged_into_reference = models.CharField(
         max_length=16, null=True, help_text="Reference of the opportunity it was merged into."
     )
     submitted_at = models.DateTimeField(help_text="When it was submitted.")
     submitted_date_key = models.IntegerField(help_text="Day it was submitted (dim_date).")
     triaged_date_key = _date_key("First day in triage")
+    assessing_date_key = _date_key("First day being assessed")
     backlog_date_key = _date_key("First day in the backlog")
+    in_delivery_date_key = _date_key("First day in delivery")
     delivered_date_key = _date_key("Day it was delivered")
     benefits_date_key = _date_key("Day its benefits were realised")
     closed_date_key = _date_key("Day it was rejected, merged or withdrawn (latest)")
+    first_response_due_date_key = models.IntegerField(
+        null=True,
+        help_text="Day the submitter is due a first response by (dim_date), set on "
+        "submission; empty if none was set.",
+    )
+    next_update_due_date_key = models.IntegerField(
+        null=True,
+        help_text="Day the submitter is next due an update by (dim_date); empty when no "
+        "update is owed (closed, or benefits realised).",
+    )
     days_submitted_to_triage = _days("from submission to triage")
     days_triage_to_backlog = _days("from triage to the backlog")
     days_backlog_to_delivered = _days("from the backlog to delivery")

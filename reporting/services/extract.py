@@ -88,7 +88,14 @@ def _plan(*, full: bool, since: Since, files: bool, as_of: date | None) -> Plan:
     last = done.first()
     with_files = EtlBatch.Kind.FULL, EtlBatch.Kind.INCREMENTAL
     last_files = done.filter(kind__in=with_files).exclude(files_path="").first()
-    full = full or last is None or (files and last_files is None and since is None)
+    # A new schema version (new columns, new tables) needs every row rebuilt: the rows an
+    # incremental batch leaves alone were written by the old code.
+    full = (
+        full
+        or last is None
+        or last.schema_version != SCHEMA_VERSION
+        or (files and last_files is None and since is None)
+    )
     kind = (
         EtlBatch.Kind.FULL
         if full
@@ -291,7 +298,7 @@ def _run(portal: Any, ddi: Any, *, batch: EtlBatch, plan: Plan) -> None:
                 mark = lap("facts", mark)
             if plan.full or touched:
                 rows["fact_opportunity_status_span"] = load.spans_load(
-                    dcur, batch=batch_id, tz=tz, full=plan.full
+                    dcur, batch=batch_id, full=plan.full
                 )
             load.indexes_restore(dcur, rebuild)
             mark = lap("spans", mark)

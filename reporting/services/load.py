@@ -175,11 +175,11 @@ def facts_load(portal: Any, ddi: Any, *, batch: str, tz: str, scoped: bool) -> d
     return written
 
 
-def spans_load(ddi: Any, *, batch: str, tz: str, full: bool) -> int:
+def spans_load(ddi: Any, *, batch: str, full: bool) -> int:
     """Write fact_opportunity_status_span from the status changes just loaded: every
     opportunity's spans, or only the touched ones' (the others' rows are still right: an open
     span has no end date, so nothing grows with the passing days)."""
-    ddi.execute(T.span_insert_sql(tz, scope=T.EVERY if full else T.IN_TOUCHED), {"batch": batch})
+    ddi.execute(T.span_insert_sql(scope=T.EVERY if full else T.IN_TOUCHED), {"batch": batch})
     written = rowcount(ddi)
     if full:
         # Fresh statistics for the next batches' plans and the dashboards' queries (the

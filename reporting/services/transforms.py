@@ -150,6 +150,21 @@ def dimension_stages(tz: str) -> list[Stage]:
             (("id", "bigint"), ("code", "text"), ("name", "text"), ("position", "integer")),
             "SELECT id, code, name, position FROM journeys_dnatheme",
         ),
+        # Not the outcome: free text that may name people.
+        Stage(
+            "stage_delivery_cycle",
+            (
+                ("id", "bigint"),
+                ("name", "text"),
+                ("starts_date_key", "integer"),
+                ("ends_date_key", "integer"),
+                ("capacity_days", "numeric"),
+                ("state", "text"),
+            ),
+            """SELECT id, name, to_char(starts_on, 'YYYYMMDD')::int,
+                to_char(ends_on, 'YYYYMMDD')::int, capacity_days, state
+                FROM opportunities_deliverycycle""",
+        ),
     ]
 
 
@@ -231,35 +246,48 @@ def fact_stages(tz: str, *, scoped: bool) -> list[Stage]:
     def dk(expr: str) -> str:
         return date_key(expr, tz)
 
+    def join(alias: str) -> str:
+        # Scoped, the aggregates read only the touched opportunities' rows. In full they read
+        # whole tables (a draft's rows find no partner in the final join): three joins fewer.
+        return f"JOIN o ON o.id = {alias}.opportunity_id" if scoped else ""
+
     opportunity = f"""
 WITH o AS (
     SELECT id, reference, title, classification, is_restricted, status, department_id,
-           journey_id, step_id, submitter_id, owner_id, merged_into_id, submitted_at,
-           people_affected, current_score_id
+           journey_id, step_id, delivery_cycle_id, submitter_id, owner_id, merged_into_id,
+           submitted_at, first_response_due, next_update_due, people_affected, current_score_id
     FROM opportunities_opportunity o WHERE o.status <> 'draft' AND {in_scope}
 ), sc AS (
     SELECT c.opportunity_id,
            min(c.created_at) FILTER (WHERE c.to_status = 'triage') AS triaged_at,
+           min(c.created_at) FILTER (WHERE c.to_status = 'assessing') AS assessing_at,
            min(c.created_at) FILTER (WHERE c.to_status = 'backlog') AS backlog_at,
+           min(c.created_at) FILTER (WHERE c.to_status = 'in_delivery') AS in_delivery_at,
            min(c.created_at) FILTER (WHERE c.to_status = 'delivered') AS delivered_at,
            min(c.created_at) FILTER (WHERE c.to_status = 'benefits_realised') AS benefits_at,
            max(c.created_at) FILTER (WHERE c.to_status IN ({closed})) AS closed_at
-    FROM opportunities_statuschange c JOIN o ON o.id = c.opportunity_id
+    FROM opportunities_statuschange c {join("c")}
     GROUP BY c.opportunity_id
 ), sup AS (
     SELECT s.opportunity_id, count(*) AS n
-    FROM opportunities_support s JOIN o ON o.id = s.opportunity_id GROUP BY s.opportunity_id
+    FROM opportunities_support s {join("s")} GROUP BY s.opportunity_id
 ), ben AS (
     SELECT b.opportunity_id, sum(b.cash_per_year) AS cash, sum(b.hours_per_year) AS hours,
            count(*) AS n
-    FROM opportunities_benefit b JOIN o ON o.id = b.opportunity_id GROUP BY b.opportunity_id
+    FROM opportunities_benefit b {join("b")} GROUP BY b.opportunity_id
 )
 SELECT o.id, o.reference, CASE WHEN o.is_restricted THEN NULL ELSE o.title END,
        o.classification, o.is_restricted, o.status, o.department_id, o.journey_id, o.step_id,
-       o.submitter_id, o.owner_id, m.reference, o.submitted_at, {dk("o.submitted_at")},
-       {dk("sc.triaged_at")}, {dk("sc.backlog_at")}, {dk("sc.delivered_at")},
+       o.delivery_cycle_id, o.submitter_id, o.owner_id, s.scored_by_id,
+       CASE WHEN o.merged_into_id IS NOT NULL THEN (
+           SELECT m.reference FROM opportunities_opportunity m WHERE m.id = o.merged_into_id)
+       END,
+       o.submitted_at, {dk("o.submitted_at")}, {dk("sc.triaged_at")}, {dk("sc.assessing_at")},
+       {dk("sc.backlog_at")}, {dk("sc.in_delivery_at")}, {dk("sc.delivered_at")},
        {dk("sc.benefits_at")},
        CASE WHEN o.status IN ({closed}) THEN {dk("sc.closed_at")} END,
+       to_char(o.first_response_due, 'YYYYMMDD')::int,
+       to_char(o.next_update_due, 'YYYYMMDD')::int,
        {ld("sc.triaged_at")} - {ld("o.submitted_at")},
        {ld("sc.backlog_at")} - {ld("sc.triaged_at")},
        {ld("sc.delivered_at")} - {ld("sc.backlog_at")},
@@ -274,7 +302,6 @@ LEFT JOIN sup ON sup.opportunity_id = o.id
 LEFT JOIN ben ON ben.opportunity_id = o.id
 LEFT JOIN opportunities_score s ON s.id = o.current_score_id
 LEFT JOIN opportunities_scoringmodel sm ON sm.id = s.model_id
-LEFT JOIN opportunities_opportunity m ON m.id = o.merged_into_id
 """
     joined = "JOIN opportunities_opportunity o ON o.id = t.opportunity_id"
     where = f"WHERE o.status <> 'draft' AND {in_scope}"
@@ -292,14 +319,20 @@ LEFT JOIN opportunities_opportunity m ON m.id = o.merged_into_id
                 ("actor_id", "bigint"),
                 ("days_in_previous_status", "numeric"),
                 ("reason", "text"),
+                # For the status spans: the day before the next change's day (empty for the
+                # latest change), and the day the opportunity was submitted.
+                ("next_day_before_key", "integer"),
+                ("submitted_date_key", "integer"),
             ),
             f"""SELECT t.id, t.opportunity_id, nullif(t.from_status, ''), t.to_status,
                 t.created_at, {dk("t.created_at")}, t.actor_id,
-                round((extract(epoch FROM t.created_at - lag(t.created_at) OVER (
-                    PARTITION BY t.opportunity_id ORDER BY t.created_at, t.id)) / 86400)::numeric,
-                    2),
-                CASE WHEN o.is_restricted THEN NULL ELSE t.reason END
-                FROM opportunities_statuschange t {joined} {where}""",
+                round((extract(epoch FROM t.created_at - lag(t.created_at) OVER w) / 86400)
+                    ::numeric, 2),
+                CASE WHEN o.is_restricted THEN NULL ELSE t.reason END,
+                to_char({ld("lead(t.created_at) OVER w")} - 1, 'YYYYMMDD')::int,
+                {dk("o.submitted_at")}
+                FROM opportunities_statuschange t {joined} {where}
+                WINDOW w AS (PARTITION BY t.opportunity_id ORDER BY t.created_at, t.id)""",
         ),
         Stage(
             "stage_support",
@@ -360,16 +393,22 @@ OPPORTUNITY_COLUMNS = (
     ("department_key", "bigint"),
     ("journey_key", "bigint"),
     ("step_key", "bigint"),
+    ("delivery_cycle_key", "bigint"),
     ("submitter_id", "bigint"),
     ("owner_id", "bigint"),
+    ("scorer_id", "bigint"),
     ("merged_into_reference", "text"),
     ("submitted_at", "timestamptz"),
     ("submitted_date_key", "integer"),
     ("triaged_date_key", "integer"),
+    ("assessing_date_key", "integer"),
     ("backlog_date_key", "integer"),
+    ("in_delivery_date_key", "integer"),
     ("delivered_date_key", "integer"),
     ("benefits_date_key", "integer"),
     ("closed_date_key", "integer"),
+    ("first_response_due_date_key", "integer"),
+    ("next_update_due_date_key", "integer"),
     ("days_submitted_to_triage", "integer"),
     ("days_triage_to_backlog", "integer"),
     ("days_backlog_to_delivered", "integer"),
@@ -459,6 +498,19 @@ DIMENSION_MERGES = [
         "SELECT * FROM stage_dna_theme",
     ),
     DimensionMerge(
+        "dim_delivery_cycle",
+        "delivery_cycle_key",
+        (
+            "delivery_cycle_key",
+            "name",
+            "starts_date_key",
+            "ends_date_key",
+            "capacity_days",
+            "state",
+        ),
+        "SELECT * FROM stage_delivery_cycle",
+    ),
+    DimensionMerge(
         "dim_person",
         "person_key",
         ("person_key", "department_key", "role_key"),
@@ -530,7 +582,12 @@ FACT_TABLES = (
 def fact_inserts() -> list[tuple[str, str]]:
     """(table, INSERT … SELECT from staging) for every fact but the daily snapshot."""
     opportunity_cols = [name for name, _ in OPPORTUNITY_COLUMNS]
-    person_cols = {"submitter_id": "submitter_person_key", "owner_id": "owner_person_key"}
+    # Portal user ids become pseudonymous keys here; no id reaches the star schema.
+    person_cols = {
+        "submitter_id": "submitter_person_key",
+        "owner_id": "owner_person_key",
+        "scorer_id": "scorer_person_key",
+    }
     targets, values = [], []
     for name in opportunity_cols:
         if name == "status":
@@ -542,14 +599,16 @@ def fact_inserts() -> list[tuple[str, str]]:
         else:
             targets.append(name)
             values.append(f"s.{name}")
+    person_joins = "\n".join(
+        f"LEFT JOIN ddi_person_map p_{name} ON p_{name}.user_id = s.{name}" for name in person_cols
+    )
     return [
         (
             "fact_opportunity",
             f"""INSERT INTO fact_opportunity ({", ".join(targets)}, batch_id)
                 SELECT {", ".join(values)}, %(batch)s FROM stage_opportunity s
                 JOIN dim_status st ON st.status_code = s.status
-                LEFT JOIN ddi_person_map p_submitter_id ON p_submitter_id.user_id = s.submitter_id
-                LEFT JOIN ddi_person_map p_owner_id ON p_owner_id.user_id = s.owner_id""",
+                {person_joins}""",
         ),
         (
             "fact_status_change",
@@ -605,38 +664,35 @@ def fact_inserts() -> list[tuple[str, str]]:
     ]
 
 
-def span_insert_sql(tz: str, *, scope: str) -> str:
-    """Rows of fact_opportunity_status_span, from the status changes already loaded.
+def span_insert_sql(*, scope: str) -> str:
+    """Rows of fact_opportunity_status_span, from the staged status changes (which hold every
+    change of the opportunities in the batch) and the facts just loaded.
 
     ``scope`` is a condition on ``opportunity_id``. An opportunity's status at the end of a
     day is the one set by its last change that day or before, so a status left on the day it
     was entered spans no day; an opportunity with no status history (created directly in its
     status) counts from its submission. Rows depend on the data only, never on the day the
-    batch runs: an open span has no end.
+    batch runs: an open span has no end. The stage query orders each opportunity's changes
+    once (the window that also gives ``days_in_previous_status``), so nothing is sorted here.
     """
     return f"""
 INSERT INTO fact_opportunity_status_span (opportunity_id, status_key, from_date_key,
     to_date_key, submitted_date_key, batch_id)
-WITH changes AS (
-    SELECT c.opportunity_id, c.changed_at, c.status_change_id AS ord, c.to_status_key
-    FROM fact_status_change c WHERE {scope.format(col="c.opportunity_id")}
-    UNION ALL
-    SELECT f.opportunity_id, f.submitted_at, 0, f.status_key
-    FROM fact_opportunity f
-    WHERE {scope.format(col="f.opportunity_id")}
-      AND NOT EXISTS (SELECT 1 FROM fact_status_change c WHERE c.opportunity_id = f.opportunity_id)
-), intervals AS (
-    SELECT opportunity_id, to_status_key, {local_date("changed_at", tz)} AS entered,
-           lead({local_date("changed_at", tz)}) OVER (
-               PARTITION BY opportunity_id ORDER BY changed_at, ord) AS left_on
-    FROM changes
-)
-SELECT i.opportunity_id, i.to_status_key, to_char(i.entered, 'YYYYMMDD')::int,
-       to_char(i.left_on - 1, 'YYYYMMDD')::int, f.submitted_date_key, %(batch)s
-FROM intervals i
-JOIN dim_status st ON st.status_key = i.to_status_key AND st.is_open
-JOIN fact_opportunity f ON f.opportunity_id = i.opportunity_id
-WHERE i.left_on IS NULL OR i.left_on > i.entered"""
+SELECT c.opportunity_id, st.status_key, c.date_key, c.next_day_before_key,
+       c.submitted_date_key, %(batch)s::uuid
+FROM stage_status_change c
+JOIN dim_status st ON st.status_code = c.to_status AND st.is_open
+WHERE c.next_day_before_key IS NULL OR c.next_day_before_key >= c.date_key
+UNION ALL
+SELECT f.opportunity_id, f.status_key, f.submitted_date_key, NULL, f.submitted_date_key,
+       %(batch)s::uuid
+FROM fact_opportunity f
+JOIN dim_status st ON st.status_key = f.status_key AND st.is_open
+WHERE {scope.format(col="f.opportunity_id")}
+  AND NOT EXISTS (
+      -- Each opportunity with a history has one first change (nothing before it).
+      SELECT 1 FROM stage_status_change c
+      WHERE c.opportunity_id = f.opportunity_id AND c.days_in_previous_status IS NULL)"""
 
 
 # The periodic snapshot, expanded from the spans up to the last successful batch's day.

@@ -14,6 +14,7 @@ from django.utils import timezone
 from journeys.models import Application, DnaTheme
 from opportunities.models import (
     Benefit,
+    DeliveryCycle,
     Opportunity,
     Score,
     ScoringModel,
@@ -33,6 +34,8 @@ from tests.synergy_portal.factories import UserFactory
 S = Status
 TRICKY_TITLE = 'Café ☕ “smart quotes”, commas, and "straight" ones'
 TRICKY_REASON = 'Line one,\nline two — “ü”\r\nand a "quoted" end'
+# A cycle's outcome is free text that may name people: it must never reach the schema.
+CYCLE_OUTCOME = "Delivered early thanks to Priya Constable's rota fix"
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Force:
     model: ScoringModel | None = None
     step: Any = None
     department: Any = None
+    cycle: DeliveryCycle | None = None
 
 
 def days_ago(days: float) -> datetime:
@@ -80,7 +84,9 @@ def walk(
         opp.refresh_from_db()
 
 
-def score(force: Force, opp: Opportunity, *, priority: float = 1000.0) -> Score:
+def score(
+    force: Force, opp: Opportunity, *, priority: float = 1000.0, scored_by: Any = None
+) -> Score:
     Score.objects.filter(opportunity=opp, is_current=True).update(is_current=False)
     result = Score.objects.create(
         opportunity=opp,
@@ -94,6 +100,7 @@ def score(force: Force, opp: Opportunity, *, priority: float = 1000.0) -> Score:
         effort_days=2.0,
         fits_two_speed=True,
         is_current=True,
+        scored_by=scored_by,
     )
     Opportunity.objects.filter(pk=opp.pk).update(current_score=result, current_priority=priority)
     return result
@@ -132,7 +139,13 @@ def build_force() -> Force:
         force.opportunities[key] = OpportunityFactory(submitter=submitter, **kwargs)
         return force.opportunities[key]
 
-    submitted = opp("submitted", title=TRICKY_TITLE)
+    today = timezone.localdate()
+    submitted = opp(
+        "submitted",
+        title=TRICKY_TITLE,
+        first_response_due=today + timedelta(days=8),
+        next_update_due=today + timedelta(days=55),
+    )
     walk(submitted, [S.SUBMITTED], start_days_ago=6, actor=submitter)
     submitted.dna_themes.set(force.themes[:2])
     submitted.applications.set([force.apps[0]])
@@ -141,11 +154,19 @@ def build_force() -> Force:
 
     backlog = opp("backlog")
     walk(backlog, [S.SUBMITTED, S.TRIAGE, S.ASSESSING, S.BACKLOG], start_days_ago=40, actor=ci)
-    score(force, backlog)
+    score(force, backlog, scored_by=ci)
     backlog.applications.set(force.apps)
     backlog.dna_themes.set(force.themes)
 
-    delivered = opp("delivered", owner=ci, delivery_note="Done.")
+    force.cycle = DeliveryCycle.objects.create(
+        name="Cycle 7",
+        starts_on=today - timedelta(days=51),
+        ends_on=today - timedelta(days=48),
+        capacity_days=Decimal("12.5"),
+        state=DeliveryCycle.State.CLOSED,
+        outcome=CYCLE_OUTCOME,
+    )
+    delivered = opp("delivered", owner=ci, delivery_note="Done.", delivery_cycle=force.cycle)
     walk(
         delivered,
         [S.SUBMITTED, S.TRIAGE, S.BACKLOG, S.IN_DELIVERY, S.DELIVERED, S.BENEFITS_REALISED],
@@ -153,7 +174,8 @@ def build_force() -> Force:
         actor=ci,
         gap=10,
     )
-    score(force, delivered, priority=2000)
+    # Scored by an account with no Entra ID: keyed by its portal id, still pseudonymous.
+    score(force, delivered, priority=2000, scored_by=force.users["local"])
     Benefit.objects.create(
         opportunity=delivered,
         hours_per_year=Decimal("100.5"),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from opportunities.models import Support
+from opportunities.models import DeliveryCycle, Support
 from synergy_portal.models import ChangeLog
 from tests.journeys.factories import DepartmentFactory
 from tests.opportunities.factories import OpportunityFactory
@@ -75,3 +77,18 @@ def test_the_log_is_append_only() -> None:
         cursor.execute("SET LOCAL synergy.changelog_prune = 'on'")
         cursor.execute("DELETE FROM synergy_portal_changelog WHERE id = %s", [row.pk])
     assert not ChangeLog.objects.filter(pk=row.pk).exists()
+
+
+def test_delivery_cycles_are_logged_as_reference_data() -> None:
+    cycle = DeliveryCycle.objects.create(
+        name="Cycle 99", starts_on=date(2026, 5, 4), ends_on=date(2026, 5, 7), capacity_days=8
+    )
+    DeliveryCycle.objects.filter(pk=cycle.pk).update(name="Cycle 99b")
+    DeliveryCycle.objects.filter(pk=cycle.pk).delete()
+
+    rows = ChangeLog.objects.filter(table_name="opportunities_deliverycycle").order_by("id")
+    assert [(r.row_id, r.opportunity_id, r.op) for r in rows] == [
+        (cycle.pk, None, "I"),
+        (cycle.pk, None, "U"),
+        (cycle.pk, None, "D"),
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from decimal import Decimal
 
 import psycopg
 import pytest
@@ -11,7 +12,7 @@ from django.db import connections
 from django.utils import timezone
 
 from journeys.models import Application
-from opportunities.models import Opportunity, Status, StatusChange, Support
+from opportunities.models import DeliveryCycle, Opportunity, Status, StatusChange, Support
 from reporting.models import (
     BridgeOpportunityApplication,
     DimApplication,
@@ -43,7 +44,16 @@ def _change_everything(force) -> None:  # type: ignore[no-untyped-def]
         to_status=Status.ASSESSING,
         actor=force.users["ci"],
     )
-    Opportunity.objects.filter(pk=opps["backlog"].pk).update(status=Status.ASSESSING)
+    # A new cycle, planned into: a reference-data change and an opportunity change.
+    cycle = DeliveryCycle.objects.create(
+        name="Cycle 8",
+        starts_on=timezone.localdate() + timedelta(days=7),
+        ends_on=timezone.localdate() + timedelta(days=10),
+        capacity_days=Decimal("6.0"),
+    )
+    Opportunity.objects.filter(pk=opps["backlog"].pk).update(
+        status=Status.ASSESSING, delivery_cycle=cycle
+    )
     # A merge: the duplicate closes, its supports move to the target.
     Support.objects.filter(opportunity=opps["no_history"]).delete()
     moved = Support.objects.create(opportunity=opps["no_history"], user=force.users["submitter"])
@@ -58,6 +68,7 @@ def _change_everything(force) -> None:  # type: ignore[no-untyped-def]
     app.save()
     force.users["local"].department = force.department
     force.users["local"].save()
+    DeliveryCycle.objects.filter(pk=force.cycle.pk).update(name="Cycle 7 (renamed)")
 
 
 def test_full_extract_loads_every_opportunity_that_left_draft() -> None:
@@ -398,3 +409,17 @@ def test_new_person_keys_need_no_new_users() -> None:
     UserFactory()
     batch = run(full=True)
     assert batch.rows["dim_person"] >= 4
+
+
+def test_a_new_schema_version_rebuilds_everything() -> None:
+    """After an upgrade that changes the schema, the next batch is a full one: the rows an
+    incremental batch would leave alone were written by the old code."""
+    build_force()
+    first = run(full=True)
+    EtlBatch.objects.filter(pk=first.pk).update(schema_version="1.0.0")
+
+    upgraded = run()
+
+    assert upgraded.kind == EtlBatch.Kind.FULL
+    assert upgraded.rows["fact_opportunity"] == FactOpportunity.objects.count()
+    assert run().kind == EtlBatch.Kind.INCREMENTAL
