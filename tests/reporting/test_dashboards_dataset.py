@@ -39,6 +39,7 @@ from reporting.models import (
     BridgeOpportunityApplication,
     BridgeOpportunityDnaTheme,
     DimApplication,
+    DimDeliveryCycle,
     DimDepartment,
     DimDnaTheme,
     DimJourney,
@@ -381,6 +382,12 @@ _BENEFITS = [
 _REASON = "Out of scope"
 # Who moved each opportunity along (the first move into the backlog is the assessment).
 _ACTORS = {"O11": "alex"}
+# Delivery cycles (key, name, first day, last day): O4 is delivered on its cycle's last day,
+# O5 eleven days after its cycle ended; O11 was never planned into one.
+_CYCLES = {
+    "O4": (14, "Cycle 14", date(2026, 4, 6), date(2026, 4, 9)),
+    "O5": (9, "Cycle 9", date(2026, 1, 13), date(2026, 1, 19)),
+}
 _SUPPORTS = [
     ("O1", "sup1", date(2026, 6, 11)),
     ("O1", "sup2", date(2026, 6, 12)),
@@ -435,6 +442,7 @@ def _facts(data: Dataset, batch: uuid.UUID) -> None:
                 owner_person_key=people[owner] if owner else None,
                 submitted_at=at(submitted),
                 submitted_date_key=key(submitted),
+                delivery_cycle_key=_CYCLES[name][0] if name in _CYCLES else None,
                 triaged_date_key=key(first["triage"]) if "triage" in first else None,
                 backlog_date_key=key(first["backlog"]) if "backlog" in first else None,
                 delivered_date_key=key(first["delivered"]) if "delivered" in first else None,
@@ -504,6 +512,18 @@ def _facts(data: Dataset, batch: uuid.UUID) -> None:
                     batch_id=batch,
                 )
             )
+    DimDeliveryCycle.objects.bulk_create(
+        DimDeliveryCycle(
+            delivery_cycle_key=cycle_key,
+            name=cycle_name,
+            starts_date_key=key(first_day),
+            ends_date_key=key(last_day),
+            capacity_days=Decimal("8.0"),
+            state="closed",
+            batch_id=batch,
+        )
+        for cycle_key, cycle_name, first_day, last_day in _CYCLES.values()
+    )
     FactOpportunity.objects.bulk_create(facts)
     FactStatusChange.objects.bulk_create(changes)
     FactOpportunityStatusSpan.objects.bulk_create(daily)

@@ -249,10 +249,12 @@ def test_ageing_of_open_items_ignores_the_period(dataset: Any) -> None:
 
 def test_two_speed_outcomes(dataset: Any) -> None:
     # O4 3 working days in delivery, O5 9 (both sized to fit); O11 7 (sized larger).
+    # Planned into a cycle: O4 (delivered on Cycle 14's last day) and O5 (delivered
+    # 30 Jan, after Cycle 9 ended on 19 Jan); O11 never planned.
     assert table(section("flow"), "two-speed") == [
-        ("Fits a cycle (effort ≤ 4 days)", 2, 1, 1, 0, D("50.0")),
-        ("Larger than a cycle", 1, 0, 1, 0, D("0.0")),
-        ("No current score", 0, 0, 0, 0, None),
+        ("Fits a cycle (effort ≤ 4 days)", 2, 1, 1, 0, D("50.0"), 2, 1, D("50.0")),
+        ("Larger than a cycle", 1, 0, 1, 0, D("0.0"), 0, 0, None),
+        ("No current score", 0, 0, 0, 0, None, 0, 0, None),
     ]
 
 

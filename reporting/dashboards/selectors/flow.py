@@ -67,7 +67,8 @@ def _sql(ctx: Context) -> str:
 WITH f AS MATERIALIZED (
     SELECT f.opportunity_id, f.status_key, f.submitted_date_key, f.triaged_date_key,
            f.delivered_date_key, f.closed_date_key, f.days_submitted_to_triage, f.days_submitted_to_delivered,
-           f.days_backlog_to_delivered, f.fits_two_speed, f.owner_person_key
+           f.days_backlog_to_delivered, f.fits_two_speed, f.owner_person_key,
+           f.delivery_cycle_key
     FROM fact_opportunity f
     WHERE {filters.where("f")}
 ), bounds AS (
@@ -164,14 +165,17 @@ SELECT
      LEFT JOIN (SELECT status_code, {_age_filters()} FROM open_now a GROUP BY status_code) a
        ON a.status_code = s.status_code
      WHERE s.is_open)::text AS ageing,
-    (SELECT json_agg(json_build_array(sized, delivered, within, longer))
+    (SELECT json_agg(json_build_array(sized, delivered, within, longer, planned, by_end))
      FROM (
         SELECT CASE WHEN f.fits_two_speed THEN 'fits' WHEN NOT f.fits_two_speed THEN 'larger'
                     ELSE 'unscored' END AS sized,
                count(*) AS delivered,
                count(*) FILTER (WHERE c.working_days <= {CYCLE_DAYS}) AS within,
-               count(*) FILTER (WHERE c.working_days > {CYCLE_DAYS}) AS longer
+               count(*) FILTER (WHERE c.working_days > {CYCLE_DAYS}) AS longer,
+               count(dc.delivery_cycle_key) AS planned,
+               count(*) FILTER (WHERE f.delivered_date_key <= dc.ends_date_key) AS by_end
         FROM f LEFT JOIN cycles c ON c.opportunity_id = f.opportunity_id
+        LEFT JOIN dim_delivery_cycle dc ON dc.delivery_cycle_key = f.delivery_cycle_key
         WHERE {filters.in_period("f.delivered_date_key")}
         GROUP BY 1
      ) t)::text AS cycles,
@@ -343,19 +347,40 @@ _CYCLE_ROWS = (
 
 
 def _cycles(rows: list[list], ctx: Context) -> Chart:
-    found = {sized: (n, within, longer) for sized, n, within, longer in rows}
+    found = {row[0]: tuple(row[1:]) for row in rows}
     out = []
     for code, label in _CYCLE_ROWS:
-        n, within, longer = found.get(code, (0, 0, 0))
-        out.append((label, n, within, longer, n - within - longer, share(within, within + longer)))
-    n, within, longer = found.get("fits", (0, 0, 0))
+        n, within, longer, planned, by_end = found.get(code, (0, 0, 0, 0, 0))
+        out.append(
+            (
+                label,
+                n,
+                within,
+                longer,
+                n - within - longer,
+                share(within, within + longer),
+                planned,
+                by_end,
+                share(by_end, planned),
+            )
+        )
+    n, within, longer, planned, by_end = found.get("fits", (0, 0, 0, 0, 0))
+    all_planned = sum(row[6] for row in out)
+    all_by_end = sum(row[7] for row in out)
     summary = (
         f"Of {plural(n, 'delivered opportunity', 'delivered opportunities')} sized for a "
-        f"2-Speed cycle, {within:,} ({shown(Kind.PERCENT, share(within, within + longer))} of "
-        f"those with a recorded time in delivery) were delivered within {CYCLE_DAYS} working "
-        "days of entering delivery."
+        f"2-Speed cycle, {within:,} ({shown(Kind.PERCENT, share(within, within + longer))} "
+        f"of those with a recorded time in delivery) were delivered within {CYCLE_DAYS} "
+        "working days of entering delivery."
         if n
         else "No opportunities sized for a 2-Speed cycle were delivered in the period."
+    ) + (
+        f" Of {plural(all_planned, 'delivered opportunity', 'delivered opportunities')} "
+        f"planned into a delivery cycle, {all_by_end:,} "
+        f"({shown(Kind.PERCENT, share(all_by_end, all_planned))}) were delivered by the "
+        "cycle's last day."
+        if all_planned
+        else " None of those delivered in the period was planned into a delivery cycle."
     )
     return Chart(
         slug="two-speed",
@@ -368,6 +393,9 @@ def _cycles(rows: list[list], ctx: Context) -> Chart:
             Column("longer", "Longer", Kind.COUNT),
             Column("unknown", "Not recorded", Kind.COUNT),
             Column("rate", "Within a cycle (%)", Kind.PERCENT),
+            Column("planned", "Planned into a cycle", Kind.COUNT),
+            Column("by_end", "Delivered by the cycle's last day", Kind.COUNT),
+            Column("kept", "Cycle kept (%)", Kind.PERCENT),
         ],
         rows=out,
         visual=Visual(
@@ -378,14 +406,11 @@ def _cycles(rows: list[list], ctx: Context) -> Chart:
             "Sizing: fact_opportunity.fits_two_speed of the current score (effort_days ≤ 4).",
             f"Time in delivery: the latest ddi.fact_status_change from in delivery to "
             f"delivered; it entered delivery days_in_previous_status before changed_at. "
-            f"Working days (Monday to Friday) between the two UK dates; within a cycle when "
-            f"{CYCLE_DAYS} or fewer.",
-            "The reporting schema does not carry the delivery cycle itself, so this measures "
-            "time in delivery against a cycle's length, not the planned cycle.",
-        ],
-        notes=[
-            "Proxy: the delivery cycle an opportunity was planned into is not in the DDI "
-            "schema yet; time in delivery is compared with a cycle's four working days."
+            f"Working days (Monday to Friday, less bank holidays) between the two UK dates; "
+            f"within a cycle when {CYCLE_DAYS} or fewer.",
+            "Planned into a cycle: fact_opportunity.delivery_cycle_key is set (the cycle in "
+            "ddi.dim_delivery_cycle). Delivered by the cycle's last day: delivered_date_key ≤ "
+            "dim_delivery_cycle.ends_date_key. Cycle kept = that count ÷ planned.",
         ],
         filters_applied=f"Delivered {ctx.describe()}.",
     )
