@@ -144,6 +144,10 @@ class ChangeLog(models.Model):
         INSERT = "I", "Insert"
         UPDATE = "U", "Update"
         DELETE = "D", "Delete"
+        # An opportunity's own attributes changed (title, journey, owner, score…), but none
+        # that its status changes, supports, benefits or bridges depend on: the extract
+        # rewrites only its fact_opportunity row.
+        ATTRIBUTES = "A", "Attributes only"
 
     id = models.BigAutoField(primary_key=True)
     table_name = models.CharField(max_length=63)

@@ -26,8 +26,11 @@ hashes, row counts, Table Schemas, and the batch's id, window and schema version
 
 - **Full packages** (`"mode": "full"`) hold every row: replace the tables.
 - **Incremental packages** (`"mode": "incremental"`) hold every dimension in full, and the fact
-  and bridge rows written since the previous package. Delete the fact and bridge rows of the
-  opportunities listed in `replaced_opportunities`, then load the package's rows.
+  and bridge rows written since the previous package. For each opportunity listed in
+  `replaced_opportunities`, delete its `fact_opportunity` row and, when `replaces` is `all`,
+  its rows of every other fact and bridge table; then load the package's rows. (An
+  opportunity whose title, owner or score alone changed is listed with `fact_opportunity`:
+  its other rows did not change and are not in the package.)
 
 The periodic snapshot (one row per open opportunity per day, for WIP and ageing trends) is
 shipped in compact form as `fact_opportunity_status_span`, one row per unbroken run of days in

@@ -270,8 +270,9 @@ def _run(portal: Any, ddi: Any, *, batch: EtlBatch, plan: Plan) -> None:
                 touched, dims_changed = 0, True
                 if not plan.full:
                     low = _since_watermark(pcur, plan.since, plan.watermark_from, high)
-                    touched, dims_changed = load.touched_select(pcur, low=low, high=high)
+                    touched, deep, dims_changed = load.touched_select(pcur, low=low, high=high)
                     rows["touched_opportunities"] = touched
+                    rows["touched_with_children"] = deep
                 for statement in (T.TOUCHED_TABLE, T.PERSON_MAP_TABLE, T.STATUS_TABLE):
                     dcur.execute(statement)
                 if not plan.full:
@@ -364,12 +365,15 @@ def _write_files(
             dcur,
             folder=tmp,
             name=F.REPLACED,
-            columns=["opportunity_id"],
+            columns=["opportunity_id", "replaces"],
             schema=_replaced_schema(),
-            query=f"SELECT opportunity_id FROM {T.TOUCHED} ORDER BY opportunity_id",
+            query=f"""SELECT opportunity_id,
+                          CASE WHEN deep THEN 'all' ELSE 'fact_opportunity' END
+                      FROM {T.TOUCHED} ORDER BY opportunity_id""",
             table_schema=F.replaced_table_schema(),
-            description="Opportunities whose fact and bridge rows this package replaces: "
-            "delete their rows, then load this package's.",
+            description="Opportunities whose rows this package replaces: delete their "
+            "fact_opportunity row, and when `replaces` is `all` their rows of every other fact "
+            "and bridge table too; then load this package's rows.",
         )
     metadata = {
         "batch_id": str(batch.pk),
@@ -404,7 +408,12 @@ def _write(dcur: Any, tmp: Any, table: Table, query: str, params: dict[str, Any]
 def _replaced_schema() -> Any:
     import pyarrow as pa
 
-    return pa.schema([pa.field("opportunity_id", pa.int64(), nullable=False)])
+    return pa.schema(
+        [
+            pa.field("opportunity_id", pa.int64(), nullable=False),
+            pa.field("replaces", pa.string(), nullable=False),
+        ]
+    )
 
 
 def changelog_retention_days() -> int:

@@ -219,9 +219,17 @@ def replaced_table_schema() -> dict[str, Any]:
             {
                 "name": "opportunity_id",
                 "type": "integer",
-                "description": "An opportunity whose fact and bridge rows this package replaces.",
+                "description": "An opportunity whose rows this package replaces.",
                 "constraints": {"required": True},
-            }
+            },
+            {
+                "name": "replaces",
+                "type": "string",
+                "description": "all: its rows of every fact and bridge table; "
+                "fact_opportunity: only its fact_opportunity row (its own attributes or its "
+                "score changed, nothing else).",
+                "constraints": {"required": True, "enum": ["all", "fact_opportunity"]},
+            },
         ],
         "primaryKey": ["opportunity_id"],
         "missingValues": [""],

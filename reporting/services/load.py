@@ -31,17 +31,27 @@ def rowcount(cursor: Any) -> int:
     return max(cursor.rowcount, 0)
 
 
-def touched_select(portal: Any, *, low: int, high: int) -> tuple[int, bool]:
+# Changes that reach only an opportunity's fact_opportunity row: its own attributes (op "A",
+# see synergy_portal.ChangeLog.Op) and its scores.
+SHALLOW_CHANGE = "(c.op = 'A' OR c.table_name = 'opportunities_score')"
+
+
+def touched_select(portal: Any, *, low: int, high: int) -> tuple[int, int, bool]:
     """Fill the portal-side table of opportunities changed in [low, high); return how many,
-    and whether any reference data or person changed in the window."""
+    how many of them deep (their child facts to be rewritten too), and whether any reference
+    data or person changed in the window."""
     portal.execute(T.TOUCHED_TABLE)
     portal.execute(
         f"""INSERT INTO {T.TOUCHED}
-            SELECT DISTINCT opportunity_id FROM synergy_portal_changelog
-            WHERE txid >= %(low)s AND txid < %(high)s AND opportunity_id IS NOT NULL""",
+            SELECT c.opportunity_id, bool_or(NOT {SHALLOW_CHANGE})
+            FROM synergy_portal_changelog c
+            WHERE c.txid >= %(low)s AND c.txid < %(high)s AND c.opportunity_id IS NOT NULL
+            GROUP BY c.opportunity_id""",
         {"low": low, "high": high},
     )
     touched = rowcount(portal)
+    portal.execute(f"SELECT count(*) FROM {T.TOUCHED} WHERE deep")
+    deep = int(portal.fetchone()[0])
     # Temporary tables have no statistics until analysed: without them the planner guesses.
     portal.execute(f"ANALYZE {T.TOUCHED}")
     portal.execute(
@@ -49,7 +59,7 @@ def touched_select(portal: Any, *, low: int, high: int) -> tuple[int, bool]:
            WHERE txid >= %(low)s AND txid < %(high)s AND opportunity_id IS NULL)""",
         {"low": low, "high": high},
     )
-    return touched, bool(portal.fetchone()[0])
+    return touched, deep, bool(portal.fetchone()[0])
 
 
 def touched_copy(portal: Any, ddi: Any) -> None:
@@ -57,7 +67,9 @@ def touched_copy(portal: Any, ddi: Any) -> None:
         portal,
         ddi,
         T.Stage(
-            T.TOUCHED, (("opportunity_id", "bigint"),), f"SELECT opportunity_id FROM {T.TOUCHED}"
+            T.TOUCHED,
+            (("opportunity_id", "bigint"), ("deep", "boolean")),
+            f"SELECT opportunity_id, deep FROM {T.TOUCHED}",
         ),
     )
 
@@ -119,14 +131,14 @@ def dimensions_load(portal: Any, ddi: Any, *, batch: str, tz: str) -> dict[str, 
 
 
 def facts_clear(ddi: Any, *, full: bool) -> None:
-    """Remove the fact rows this batch rewrites: all of them, or the touched opportunities'."""
+    """Remove the fact rows this batch rewrites: all of them, or the touched opportunities'
+    fact_opportunity rows and the deep-touched ones' other facts and bridges."""
     if full:
         ddi.execute(f"TRUNCATE {', '.join(T.FACT_TABLES)}")
         return
     for table in T.FACT_TABLES:
-        ddi.execute(
-            f"DELETE FROM {table} WHERE opportunity_id IN (SELECT opportunity_id FROM {T.TOUCHED})"
-        )
+        scope = T.IN_TOUCHED if table == "fact_opportunity" else T.IN_TOUCHED_DEEP
+        ddi.execute(f"DELETE FROM {table} WHERE {scope.format(col='opportunity_id')}")
 
 
 def indexes_drop(ddi: Any, tables: tuple[str, ...] | list[str]) -> list[str]:
@@ -179,7 +191,7 @@ def spans_load(ddi: Any, *, batch: str, full: bool) -> int:
     """Write fact_opportunity_status_span from the status changes just loaded: every
     opportunity's spans, or only the touched ones' (the others' rows are still right: an open
     span has no end date, so nothing grows with the passing days)."""
-    ddi.execute(T.span_insert_sql(scope=T.EVERY if full else T.IN_TOUCHED), {"batch": batch})
+    ddi.execute(T.span_insert_sql(scope=T.EVERY if full else T.IN_TOUCHED_DEEP), {"batch": batch})
     written = rowcount(ddi)
     if full:
         # Fresh statistics for the next batches' plans and the dashboards' queries (the

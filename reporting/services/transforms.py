@@ -230,14 +230,18 @@ WHERE NOT EXISTS (SELECT 1 FROM journeys_applicationevent e WHERE e.pgh_obj_id =
 """
 
 
-def _scope(column: str, scoped: bool) -> str:
-    return f"{column} IN (SELECT opportunity_id FROM {TOUCHED})" if scoped else ALL
+def _scope(column: str, scoped: bool, *, deep: bool = False) -> str:
+    if not scoped:
+        return ALL
+    return f"{column} IN (SELECT opportunity_id FROM {TOUCHED}{' WHERE deep' if deep else ''})"
 
 
 def fact_stages(tz: str, *, scoped: bool) -> list[Stage]:
     """Stages of the facts, for every opportunity that has left draft, or (``scoped``) only
-    for the touched ones."""
+    for the touched ones: every touched opportunity's fact_opportunity row, and the other facts
+    and bridges only of those touched "deep" (see :data:`TOUCHED_TABLE`)."""
     in_scope = _scope("o.id", scoped)
+    deep_scope = _scope("o.id", scoped, deep=True)
     closed = ", ".join(f"'{code}'" for code in CLOSED_CODES)
 
     def ld(expr: str) -> str:
@@ -304,7 +308,7 @@ LEFT JOIN opportunities_score s ON s.id = o.current_score_id
 LEFT JOIN opportunities_scoringmodel sm ON sm.id = s.model_id
 """
     joined = "JOIN opportunities_opportunity o ON o.id = t.opportunity_id"
-    where = f"WHERE o.status <> 'draft' AND {in_scope}"
+    where = f"WHERE o.status <> 'draft' AND {deep_scope}"
     return [
         Stage("stage_opportunity", OPPORTUNITY_COLUMNS, opportunity),
         Stage(
@@ -431,7 +435,13 @@ OPPORTUNITY_COLUMNS = (
 
 # --- Reporting side ------------------------------------------------------------------------
 
-TOUCHED_TABLE = f"CREATE TEMP TABLE {TOUCHED} (opportunity_id bigint PRIMARY KEY) ON COMMIT DROP"
+# The opportunities an incremental batch rewrites. ``deep``: something its status changes,
+# spans, supports, benefits or bridges depend on changed too; otherwise (a title edited, a
+# new owner, a new score) only its fact_opportunity row is rewritten.
+TOUCHED_TABLE = (
+    f"CREATE TEMP TABLE {TOUCHED} (opportunity_id bigint PRIMARY KEY, deep boolean NOT NULL) "
+    "ON COMMIT DROP"
+)
 PERSON_MAP_TABLE = """CREATE TEMP TABLE ddi_person_map (
     user_id bigint PRIMARY KEY, person_key text NOT NULL, department_id bigint, role_id bigint
 ) ON COMMIT DROP"""
@@ -713,5 +723,6 @@ JOIN dim_date d ON d.date_key >= s.from_date_key
 
 
 IN_TOUCHED = "{col} IN (SELECT opportunity_id FROM " + TOUCHED + ")"
+IN_TOUCHED_DEEP = "{col} IN (SELECT opportunity_id FROM " + TOUCHED + " WHERE deep)"
 NOT_IN_TOUCHED = "{col} NOT IN (SELECT opportunity_id FROM " + TOUCHED + ")"
 EVERY = "TRUE"

@@ -92,3 +92,25 @@ def test_delivery_cycles_are_logged_as_reference_data() -> None:
         (cycle.pk, None, "U"),
         (cycle.pk, None, "D"),
     ]
+
+
+def test_an_opportunitys_attribute_edits_are_told_apart_from_structural_ones() -> None:
+    """Op "A": none of status, is_restricted, submitted_at changed, so the extract rewrites
+    only the opportunity's own row; any of them changing is a plain update ("U")."""
+    from opportunities.models import Opportunity
+
+    opp = OpportunityFactory()
+    others = OpportunityFactory()
+    before = ChangeLog.objects.count()
+
+    Opportunity.objects.filter(pk=opp.pk).update(title="New title")
+    Opportunity.objects.filter(pk=opp.pk).update(is_restricted=True)
+    Opportunity.objects.filter(pk__in=[opp.pk, others.pk]).update(
+        status="triage", title="Both"
+    )
+
+    rows = list(ChangeLog.objects.order_by("id")[before:])
+    assert [(r.op, r.opportunity_id) for r in rows[:2]] == [("A", opp.pk), ("U", opp.pk)]
+    assert sorted((r.op, r.opportunity_id) for r in rows[2:]) == sorted(
+        [("U", opp.pk), ("U", others.pk)]
+    )

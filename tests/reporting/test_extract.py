@@ -423,3 +423,47 @@ def test_a_new_schema_version_rebuilds_everything() -> None:
     assert upgraded.kind == EtlBatch.Kind.FULL
     assert upgraded.rows["fact_opportunity"] == FactOpportunity.objects.count()
     assert run().kind == EtlBatch.Kind.INCREMENTAL
+
+
+def test_an_attribute_edit_rewrites_only_the_opportunity_row() -> None:
+    """A title, owner or score change reaches fact_opportunity; the opportunity's status
+    changes, spans, supports and bridges keep the rows (and batch) they had."""
+    force = build_force()
+    full = run(full=True)
+    opp = force.opportunities["submitted"]
+    Opportunity.objects.filter(pk=opp.pk).update(title="Retitled", owner=force.users["ci"])
+
+    batch = run()
+    rows = ddi_rows()
+
+    assert batch.rows["touched_opportunities"] == 1
+    assert batch.rows["touched_with_children"] == 0
+    assert FactOpportunity.objects.get(pk=opp.pk).batch_id == batch.pk
+    for model in (FactStatusChange, FactSupport, FactOpportunityStatusSpan):
+        batches = set(
+            model.objects.filter(opportunity_id=opp.pk).values_list("batch_id", flat=True)
+        )
+        assert batches == {full.pk}, model
+    run(full=True)
+    assert ddi_rows() == rows
+
+
+def test_restricting_an_opportunity_rewrites_its_status_changes() -> None:
+    """is_restricted hides status-change reasons: changing it is not an attribute-only edit."""
+    force = build_force()
+    run(full=True)
+    rejected = force.opportunities["rejected"]
+    assert FactStatusChange.objects.filter(opportunity_id=rejected.pk).exclude(reason=None).exists()
+    Opportunity.objects.filter(pk=rejected.pk).update(is_restricted=True)
+
+    batch = run()
+
+    assert batch.rows["touched_with_children"] == 1
+    assert (
+        not FactStatusChange.objects.filter(opportunity_id=rejected.pk)
+        .exclude(reason=None)
+        .exists()
+    )
+    rows = ddi_rows()
+    run(full=True)
+    assert ddi_rows() == rows

@@ -61,21 +61,29 @@ def test_datapackage_hashes_sizes_and_rows_match_and_frictionless_validates(extr
 def test_incremental_package_lists_replaced_opportunities_and_validates(extract_dir) -> None:  # type: ignore[no-untyped-def]
     force = build_force()
     run(full=True)
-    force.opportunities["backlog"].supports.create(user=force.users["ci"])
+    backlog, submitted = force.opportunities["backlog"], force.opportunities["submitted"]
+    backlog.supports.create(user=force.users["ci"])
+    type(submitted).objects.filter(pk=submitted.pk).update(title="Only the title changed")
 
     batch = run()
 
     folder, package = _package(extract_dir, batch)
     assert package["synergy"]["mode"] == "incremental"
     with (folder / "replaced_opportunities.csv").open(newline="", encoding="utf-8") as handle:
-        assert list(csv.reader(handle)) == [
-            ["opportunity_id"],
-            [str(force.opportunities["backlog"].pk)],
-        ]
+        assert sorted(csv.reader(handle)) == sorted(
+            [
+                ["opportunity_id", "replaces"],
+                [str(backlog.pk), "all"],
+                [str(submitted.pk), "fact_opportunity"],
+            ]
+        )
     with (folder / "fact_opportunity.csv").open(newline="", encoding="utf-8") as handle:
-        assert [row["opportunity_id"] for row in csv.DictReader(handle)] == [
-            str(force.opportunities["backlog"].pk)
-        ]
+        assert sorted(row["opportunity_id"] for row in csv.DictReader(handle)) == sorted(
+            [str(backlog.pk), str(submitted.pk)]
+        )
+    # The retitled opportunity's supports did not change and are not in the package.
+    with (folder / "fact_support.csv").open(newline="", encoding="utf-8") as handle:
+        assert {row["opportunity_id"] for row in csv.DictReader(handle)} == {str(backlog.pk)}
     assert validate(folder / "datapackage.json").valid
 
 
