@@ -105,9 +105,7 @@ def test_an_opportunitys_attribute_edits_are_told_apart_from_structural_ones() -
 
     Opportunity.objects.filter(pk=opp.pk).update(title="New title")
     Opportunity.objects.filter(pk=opp.pk).update(is_restricted=True)
-    Opportunity.objects.filter(pk__in=[opp.pk, others.pk]).update(
-        status="triage", title="Both"
-    )
+    Opportunity.objects.filter(pk__in=[opp.pk, others.pk]).update(status="triage", title="Both")
 
     rows = list(ChangeLog.objects.order_by("id")[before:])
     assert [(r.op, r.opportunity_id) for r in rows[:2]] == [("A", opp.pk), ("U", opp.pk)]
