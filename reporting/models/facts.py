@@ -64,6 +64,9 @@ class FactOpportunity(models.Model):
     delivered_date_key = _date_key("Day it was delivered")
     benefits_date_key = _date_key("Day its benefits were realised")
     closed_date_key = _date_key("Day it was rejected, merged or withdrawn (latest)")
+    status_since_date_key = _date_key(
+        "Day of its latest status change: it has been in its current status since then"
+    )
     first_response_due_date_key = models.IntegerField(
         null=True,
         help_text="Day the submitter is due a first response by (dim_date), set on "

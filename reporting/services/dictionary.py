@@ -36,7 +36,8 @@ The periodic snapshot (one row per open opportunity per day, for WIP and ageing 
 shipped in compact form as `fact_opportunity_status_span`, one row per unbroken run of days in
 one open status, so the files grow with the changes and not with the days that pass. In the
 `ddi` schema the view `fact_opportunity_daily` expands it; from the files, expand it the same
-way with `dim_date`, up to the package's `as_of` (in its `synergy` metadata):
+way with `dim_date`, up to the package's `as_of` (in its `synergy` metadata). The view covers
+the days `dim_date` holds (`REPORTING_DIM_DATE_RANGE`, by default 2015 to 2040):
 
 ```sql
 {daily_view}

@@ -89,13 +89,19 @@ def _plan(*, full: bool, since: Since, files: bool, as_of: date | None) -> Plan:
     with_files = EtlBatch.Kind.FULL, EtlBatch.Kind.INCREMENTAL
     last_files = done.filter(kind__in=with_files).exclude(files_path="").first()
     # A new schema version (new columns, new tables) needs every row rebuilt: the rows an
-    # incremental batch leaves alone were written by the old code.
-    full = (
-        full
-        or last is None
-        or last.schema_version != SCHEMA_VERSION
-        or (files and last_files is None and since is None)
+    # incremental batch leaves alone were written by the old code. A package is full too when
+    # DDI's last package is in another layout, or when a full rebuild without files ran since
+    # it (its rows all carry a newer batch: an "incremental" package would hold them all).
+    package_needs_full = (
+        files
+        and since is None
+        and (
+            last_files is None
+            or last_files.schema_version != SCHEMA_VERSION
+            or done.filter(kind=EtlBatch.Kind.FULL, started_at__gt=last_files.started_at).exists()
+        )
     )
+    full = full or last is None or last.schema_version != SCHEMA_VERSION or package_needs_full
     kind = (
         EtlBatch.Kind.FULL
         if full

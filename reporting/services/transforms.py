@@ -269,7 +269,8 @@ WITH o AS (
            min(c.created_at) FILTER (WHERE c.to_status = 'in_delivery') AS in_delivery_at,
            min(c.created_at) FILTER (WHERE c.to_status = 'delivered') AS delivered_at,
            min(c.created_at) FILTER (WHERE c.to_status = 'benefits_realised') AS benefits_at,
-           max(c.created_at) FILTER (WHERE c.to_status IN ({closed})) AS closed_at
+           max(c.created_at) FILTER (WHERE c.to_status IN ({closed})) AS closed_at,
+           max(c.created_at) AS last_change_at
     FROM opportunities_statuschange c {join("c")}
     GROUP BY c.opportunity_id
 ), sup AS (
@@ -290,6 +291,7 @@ SELECT o.id, o.reference, CASE WHEN o.is_restricted THEN NULL ELSE o.title END,
        {dk("sc.backlog_at")}, {dk("sc.in_delivery_at")}, {dk("sc.delivered_at")},
        {dk("sc.benefits_at")},
        CASE WHEN o.status IN ({closed}) THEN {dk("sc.closed_at")} END,
+       {dk("sc.last_change_at")},
        to_char(o.first_response_due, 'YYYYMMDD')::int,
        to_char(o.next_update_due, 'YYYYMMDD')::int,
        {ld("sc.triaged_at")} - {ld("o.submitted_at")},
@@ -411,6 +413,7 @@ OPPORTUNITY_COLUMNS = (
     ("delivered_date_key", "integer"),
     ("benefits_date_key", "integer"),
     ("closed_date_key", "integer"),
+    ("status_since_date_key", "integer"),
     ("first_response_due_date_key", "integer"),
     ("next_update_due_date_key", "integer"),
     ("days_submitted_to_triage", "integer"),
@@ -659,17 +662,26 @@ def fact_inserts() -> list[tuple[str, str]]:
             "bridge_opportunity_application",
             # The version valid when the opportunity was submitted; failing that (an
             # application deleted before), its latest version.
+            # Two hash joins and one sort (a lookup per row cost 4 s at a million
+            # opportunities). Versions take their times from the audit trail, where two
+            # concurrent transactions can leave ranges that overlap: DISTINCT ON keeps one
+            # row per pair whatever happens, the latest version valid at submission.
             """INSERT INTO bridge_opportunity_application (opportunity_id, application_id,
                    application_key, weight, batch_id)
-               SELECT s.opportunity_id, s.application_id, v.application_key, s.weight, %(batch)s
+               WITH latest AS (
+                   SELECT DISTINCT ON (application_id) application_id, application_key
+                   FROM dim_application ORDER BY application_id, valid_from DESC,
+                       application_key DESC
+               )
+               SELECT DISTINCT ON (s.opportunity_id, s.application_id)
+                      s.opportunity_id, s.application_id,
+                      coalesce(v.application_key, l.application_key), s.weight, %(batch)s
                FROM stage_bridge_app s
-               CROSS JOIN LATERAL (
-                   SELECT d.application_key FROM dim_application d
-                   WHERE d.application_id = s.application_id
-                   ORDER BY (s.submitted_at >= d.valid_from AND s.submitted_at < d.valid_to) DESC,
-                            d.valid_from DESC
-                   LIMIT 1
-               ) v""",
+               JOIN latest l ON l.application_id = s.application_id
+               LEFT JOIN dim_application v ON v.application_id = s.application_id
+                   AND s.submitted_at >= v.valid_from AND s.submitted_at < v.valid_to
+               ORDER BY s.opportunity_id, s.application_id, v.valid_from DESC NULLS LAST,
+                   v.application_key DESC""",
         ),
     ]
 

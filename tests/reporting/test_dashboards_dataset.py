@@ -450,6 +450,7 @@ def _facts(data: Dataset, batch: uuid.UUID) -> None:
                     key(first["benefits_realised"]) if "benefits_realised" in first else None
                 ),
                 closed_date_key=(key(path[-1][1]) if status in T.CLOSED_CODES else None),
+                status_since_date_key=key(path[-1][1]),
                 days_submitted_to_triage=days("submitted", "triage"),
                 days_triage_to_backlog=days("triage", "backlog"),
                 days_backlog_to_delivered=days("backlog", "delivered"),

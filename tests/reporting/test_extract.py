@@ -467,3 +467,19 @@ def test_restricting_an_opportunity_rewrites_its_status_changes() -> None:
     rows = ddi_rows()
     run(full=True)
     assert ddi_rows() == rows
+
+
+def test_after_a_rebuild_without_files_the_next_package_is_full(extract_dir) -> None:  # type: ignore[no-untyped-def]
+    """An upgrade's first batch is often the 15-minute refresh: it rebuilds everything without
+    files. DDI's next package must then be a full one, not an "incremental" holding every row
+    with only the touched opportunities listed as replaced."""
+    build_force()
+    nightly = run(full=True)
+    EtlBatch.objects.filter(pk=nightly.pk).update(schema_version="1.0.0")
+
+    refresh = run(files=False)
+    package = run()
+
+    assert refresh.kind == EtlBatch.Kind.FULL and refresh.files_path == ""
+    assert package.kind == EtlBatch.Kind.FULL and package.files_path
+    assert run().kind == EtlBatch.Kind.INCREMENTAL

@@ -11,7 +11,13 @@ import pytest
 from django.utils import timezone
 
 from opportunities.models import DeliveryCycle, Opportunity, Status, StatusChange
-from reporting.models import DimDeliveryCycle, DimPerson, EtlBatch, FactOpportunity
+from reporting.models import (
+    DimDeliveryCycle,
+    DimPerson,
+    EtlBatch,
+    FactOpportunity,
+    FactStatusChange,
+)
 from reporting.services.pseudonyms import person_key
 from reporting.services.tables import Table
 from reporting.services.transforms import OPPORTUNITY_COLUMNS, fact_inserts
@@ -241,3 +247,15 @@ def test_a_cycles_outcome_is_not_exported(extract_dir) -> None:  # type: ignore[
     assert "Cycle 7" in csv
     for path in folder.glob("*.csv"):
         assert "rota fix" not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_status_since_is_the_day_of_the_latest_status_change() -> None:
+    build_force()
+    run(full=True)
+
+    latest: dict[int, int] = {}
+    for opp_id, day in FactStatusChange.objects.values_list("opportunity_id", "date_key"):
+        latest[opp_id] = max(day, latest.get(opp_id, day))
+    facts = dict(FactOpportunity.objects.values_list("opportunity_id", "status_since_date_key"))
+    assert facts == {opp_id: latest.get(opp_id) for opp_id in facts}
+    assert any(value is None for value in facts.values())  # the one with no history

@@ -68,7 +68,7 @@ WITH f AS MATERIALIZED (
     SELECT f.opportunity_id, f.status_key, f.submitted_date_key, f.triaged_date_key,
            f.delivered_date_key, f.closed_date_key, f.days_submitted_to_triage, f.days_submitted_to_delivered,
            f.days_backlog_to_delivered, f.fits_two_speed, f.owner_person_key,
-           f.delivery_cycle_key
+           f.delivery_cycle_key, f.status_since_date_key
     FROM fact_opportunity f
     WHERE {filters.where("f")}
 ), bounds AS (
@@ -127,25 +127,20 @@ WITH f AS MATERIALIZED (
     ORDER BY c.opportunity_id, c.changed_at DESC, c.status_change_id DESC
 ), open_now AS (
     SELECT f.opportunity_id, f.status_key, f.owner_person_key, s.status_code,
-           {submitted_day} AS submitted_on, %(as_of)s::date - {submitted_day} AS age
+           {submitted_day} AS submitted_on, %(as_of)s::date - {submitted_day} AS age,
+           -- Its status changed on or after the day the update interval reaches back to.
+           coalesce(f.status_since_date_key >= to_char(
+               %(as_of)s::date - make_interval(months => %(update_months)s), 'YYYYMMDD')::int,
+               false) AS recent
     FROM f JOIN dim_status s ON s.status_key = f.status_key AND s.is_open
-), recent AS (
-    -- Opportunities whose status changed on or after the day the update interval reaches
-    -- back to: every other open one has been in its state for longer.
-    SELECT DISTINCT c.opportunity_id
-    FROM fact_status_change c
-    WHERE c.changed_at >= ((%(as_of)s::date - make_interval(months => %(update_months)s))
-                           AT TIME ZONE %(tz)s)
 ), overdue AS (
     -- Open now: "submitted" past its first-response deadline, or any other open state
     -- entered longer ago than the update interval.
     SELECT o.owner_person_key,
            count(*) FILTER (WHERE o.status_code = 'submitted'
                             AND {wd_open} > %(deadline)s) AS first_response,
-           count(*) FILTER (WHERE o.status_code <> 'submitted' AND r.opportunity_id IS NULL)
-               AS update_due
+           count(*) FILTER (WHERE o.status_code <> 'submitted' AND NOT o.recent) AS update_due
     FROM open_now o
-    LEFT JOIN recent r ON r.opportunity_id = o.opportunity_id
     GROUP BY o.owner_person_key
 )
 SELECT
@@ -510,9 +505,10 @@ def _overdue(rows: list[list], applied: str, deadline: int, update_months: int) 
             "the CI team or an administrator, otherwise shown as “Another person”.",
             f"First response overdue: still submitted more than {deadline} working days after "
             "the submission day.",
-            f"Update overdue: in any other open state, with no ddi.fact_status_change since the "
-            f"day {update_months} month{'s' if update_months != 1 else ''} before the batch's "
-            "day (UK time).",
+            f"Update overdue: in any other open state, and its latest status change "
+            f"(fact_opportunity.status_since_date_key, the last ddi.fact_status_change) came "
+            f"before the day {update_months} month{'s' if update_months != 1 else ''} before "
+            "the batch's day (UK time).",
         ],
         notes=[
             "Comments to the submitter reset the portal's update clock but are not in the DDI "

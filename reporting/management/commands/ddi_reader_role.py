@@ -21,6 +21,17 @@ from synergy_portal.db.routers import REPORTING_ALIAS
 
 DEFAULT_ROLE = "ddi_reader"
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# Set on the roles this command creates; it alters or drops no other role.
+MARKER = "Synergy Portal: read-only role for DDI's ingestion (manage.py ddi_reader_role)"
+# Readable by the portal only: etl_batch names who started each batch and keeps raw errors;
+# django_migrations is the alias's own bookkeeping. (Views reading them run with their
+# owner's rights, so fact_opportunity_daily still works.)
+NOT_FOR_DDI = ("etl_batch", "django_migrations")
+MSG_NOT_OURS = (
+    "Role {role} exists and was not created by this command: it is left alone. "
+    "Choose another name with --role."
+)
+MSG_SELF = "Role {role} is the role this command connects as: it is left alone."
 
 
 class Command(BaseCommand):
@@ -54,23 +65,43 @@ class Command(BaseCommand):
             self._ensure(raw, role, password)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Role {role} can read schema {DDI_SCHEMA} (tables and views, now and later) "
-                f"and nothing else."
+                f"Role {role} can read schema {DDI_SCHEMA} (tables and views, now and later, "
+                f"but not {' or '.join(NOT_FOR_DDI)}) and nothing else."
                 + ("" if password else f" No password set: export {options['password_env']}.")
             )
         )
 
+    def _existing(self, cursor: Any, role: str) -> bool:
+        """Whether ``role`` exists; refuses one this command did not create, and itself."""
+        cursor.execute("SELECT current_user, session_user")
+        if role in cursor.fetchone():
+            raise CommandError(MSG_SELF.format(role=role))
+        cursor.execute(
+            "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = %s",
+            [role],
+        )
+        found = cursor.fetchone()
+        if found is None:
+            return False
+        if found[0] != MARKER:
+            raise CommandError(MSG_NOT_OURS.format(role=role))
+        return True
+
     def _ensure(self, cursor: Any, role: str, password: str) -> None:
         name = sql.Identifier(role)
         schema = sql.Identifier(DDI_SCHEMA)
-        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
-        verb = "ALTER" if cursor.fetchone() else "CREATE"
+        verb = "ALTER" if self._existing(cursor, role) else "CREATE"
         options = sql.SQL(
             "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT NOREPLICATION NOBYPASSRLS"
         )
         if password:
-            options = sql.SQL("{} PASSWORD {}").format(options, sql.Literal(password))
+            # Sent as a SCRAM verifier, never as the password itself (statement logs).
+            verifier = cursor.connection.pgconn.encrypt_password(
+                password.encode(), role.encode(), b"scram-sha-256"
+            )
+            options = sql.SQL("{} PASSWORD {}").format(options, sql.Literal(verifier.decode()))
         cursor.execute(sql.SQL(verb + " ROLE {} WITH {}").format(name, options))
+        cursor.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(name, sql.Literal(MARKER)))
         cursor.execute("SELECT current_database()")
         database = sql.Identifier(cursor.fetchone()[0])
         for statement in (
@@ -84,10 +115,17 @@ class Command(BaseCommand):
             "ALTER ROLE {name} SET default_transaction_read_only = on",
         ):
             cursor.execute(sql.SQL(statement).format(database=database, name=name, schema=schema))
+        for table in NOT_FOR_DDI:
+            cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [f"{DDI_SCHEMA}.{table}"])
+            if cursor.fetchone()[0]:
+                cursor.execute(
+                    sql.SQL("REVOKE ALL ON {}.{} FROM {}").format(
+                        schema, sql.Identifier(table), name
+                    )
+                )
 
     def _drop(self, cursor: Any, role: str) -> None:
-        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
-        if not cursor.fetchone():
+        if not self._existing(cursor, role):
             self.stdout.write(f"Role {role} does not exist.")
             return
         name = sql.Identifier(role)
