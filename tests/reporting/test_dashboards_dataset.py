@@ -444,6 +444,10 @@ def _facts(data: Dataset, batch: uuid.UUID) -> None:
                 submitted_date_key=key(submitted),
                 delivery_cycle_key=_CYCLES[name][0] if name in _CYCLES else None,
                 triaged_date_key=key(first["triage"]) if "triage" in first else None,
+                assessing_date_key=key(first["assessing"]) if "assessing" in first else None,
+                in_delivery_date_key=(
+                    key(first["in_delivery"]) if "in_delivery" in first else None
+                ),
                 backlog_date_key=key(first["backlog"]) if "backlog" in first else None,
                 delivered_date_key=key(first["delivered"]) if "delivered" in first else None,
                 benefits_date_key=(

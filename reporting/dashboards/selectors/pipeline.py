@@ -27,44 +27,32 @@ OTHER_REASONS = "Other reasons"
 
 SQL = """
 WITH f AS MATERIALIZED (
-    SELECT f.opportunity_id, f.status_key, f.triaged_date_key, f.backlog_date_key,
-           f.delivered_date_key, f.benefits_date_key
+    SELECT f.opportunity_id, f.status_key, f.triaged_date_key, f.assessing_date_key,
+           f.backlog_date_key, f.in_delivery_date_key, f.delivered_date_key, f.benefits_date_key
     FROM fact_opportunity f
     WHERE {where}
 ), pos AS (
     SELECT max(workflow_position) FILTER (WHERE status_code = 'triage') AS triage,
+           max(workflow_position) FILTER (WHERE status_code = 'assessing') AS assessing,
            max(workflow_position) FILTER (WHERE status_code = 'backlog') AS backlog,
+           max(workflow_position) FILTER (WHERE status_code = 'in_delivery') AS in_delivery,
            max(workflow_position) FILTER (WHERE status_code = 'delivered') AS delivered,
            max(workflow_position) FILTER (WHERE status_code = 'benefits_realised') AS benefits
     FROM dim_status
-), milestones AS (
-    -- The furthest point each reached by its current state and its milestone dates.
-    SELECT f.opportunity_id, coalesce(greatest(
+), furthest AS (
+    -- The furthest point along the workflow each reached: its current state, or any stage
+    -- it has a milestone date for (a rejected one may have been assessed first).
+    SELECT coalesce(greatest(
                cur.workflow_position,
                CASE WHEN f.triaged_date_key IS NOT NULL THEN pos.triage END,
+               CASE WHEN f.assessing_date_key IS NOT NULL THEN pos.assessing END,
                CASE WHEN f.backlog_date_key IS NOT NULL THEN pos.backlog END,
+               CASE WHEN f.in_delivery_date_key IS NOT NULL THEN pos.in_delivery END,
                CASE WHEN f.delivered_date_key IS NOT NULL THEN pos.delivered END,
                CASE WHEN f.benefits_date_key IS NOT NULL THEN pos.benefits END), 1) AS position
     FROM f
     CROSS JOIN pos
     JOIN dim_status cur ON cur.status_key = f.status_key
-), passed AS (
-    -- fact_opportunity has no milestone for being assessed or in delivery: for those not yet
-    -- delivered, the status changes into them may show they got further.
-    SELECT c.opportunity_id, max(st.workflow_position) AS position
-    FROM fact_status_change c
-    JOIN milestones m ON m.opportunity_id = c.opportunity_id
-    JOIN dim_status st ON st.status_key = c.to_status_key
-    CROSS JOIN pos
-    WHERE c.to_status_key = ANY (ARRAY(
-        SELECT status_key FROM dim_status WHERE status_code IN ('assessing', 'in_delivery')))
-      AND m.position < pos.delivered
-    GROUP BY c.opportunity_id
-), furthest AS (
-    -- The furthest point along the workflow each reached: its current state, any milestone
-    -- it has a date for, or a stage it has been in (a rejected one may have been assessed).
-    SELECT greatest(m.position, p.position) AS position
-    FROM milestones m LEFT JOIN passed p ON p.opportunity_id = m.opportunity_id
 ), reached AS (
     SELECT position, count(*) AS n FROM furthest GROUP BY position
 ), rejections AS (
@@ -183,9 +171,9 @@ def _funnel(rows: list[list], applied: str) -> Chart:
         definition=[
             _COHORT,
             "Reached a stage: the opportunity is in that stage or a later one now, has a "
-            "milestone date for it or a later one (triaged_date_key, backlog_date_key, "
-            "delivered_date_key, benefits_date_key), or has a ddi.fact_status_change into "
-            "being assessed or in delivery; stages are ordered by "
+            "milestone date for it or a later one (triaged_date_key, assessing_date_key, "
+            "backlog_date_key, in_delivery_date_key, delivered_date_key, benefits_date_key: "
+            "the first day in each, from ddi.fact_status_change); stages are ordered by "
             "dim_status.workflow_position. An opportunity that skipped a stage (triage "
             "straight to the backlog) counts as having passed it; a rejected one counts up to "
             "the furthest stage it reached before rejection.",
