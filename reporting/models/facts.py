@@ -11,8 +11,9 @@ from django.db import models
 from reporting.models.dimensions import batch_field
 
 
-def _person(help_text: str) -> models.CharField:
-    return models.CharField(max_length=64, null=True, help_text=f"{help_text} (dim_person).")
+def _person(help_text: str, note: str = "") -> models.CharField:
+    note = f"; {note}" if note else ""
+    return models.CharField(max_length=64, null=True, help_text=f"{help_text} (dim_person){note}.")
 
 
 def _date_key(help_text: str) -> models.IntegerField:
@@ -46,11 +47,8 @@ class FactOpportunity(models.Model):
     )
     submitter_person_key = _person("Who raised it")
     owner_person_key = _person("CI team owner")
-    scorer_person_key = models.CharField(
-        max_length=64,
-        null=True,
-        help_text="Who made its current score (dim_person); empty if unscored or re-scored "
-        "by a new model.",
+    scorer_person_key = _person(
+        "Who made its current score", "empty if unscored or re-scored by a new model"
     )
     merged_into_reference = models.CharField(
         max_length=16, null=True, help_text="Reference of the opportunity it was merged into."

@@ -372,7 +372,7 @@ def _write_files(
             folder=tmp,
             name=F.REPLACED,
             columns=["opportunity_id", "replaces"],
-            schema=_replaced_schema(),
+            schema=F.replaced_arrow_schema(),
             query=f"""SELECT opportunity_id,
                           CASE WHEN deep THEN 'all' ELSE 'fact_opportunity' END
                       FROM {T.TOUCHED} ORDER BY opportunity_id""",
@@ -408,17 +408,6 @@ def _write(dcur: Any, tmp: Any, table: Table, query: str, params: dict[str, Any]
         params=params,
         table_schema=table.table_schema(),
         description=table.description,
-    )
-
-
-def _replaced_schema() -> Any:
-    import pyarrow as pa
-
-    return pa.schema(
-        [
-            pa.field("opportunity_id", pa.int64(), nullable=False),
-            pa.field("replaces", pa.string(), nullable=False),
-        ]
     )
 
 

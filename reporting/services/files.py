@@ -213,6 +213,16 @@ def export_query(table: Table, *, batch_ids: Sequence[str] | None) -> tuple[str,
     return query, {"batches": list(batch_ids or [])}
 
 
+def replaced_arrow_schema() -> pa.Schema:
+    """The columns of the ``replaced_opportunities`` files (see :func:`replaced_table_schema`)."""
+    return pa.schema(
+        [
+            pa.field("opportunity_id", pa.int64(), nullable=False),
+            pa.field("replaces", pa.string(), nullable=False),
+        ]
+    )
+
+
 def replaced_table_schema() -> dict[str, Any]:
     return {
         "fields": [

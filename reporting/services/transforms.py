@@ -17,7 +17,6 @@ from opportunities.models import OPEN_STATUSES, Status
 # The portal-side condition restricting a fact stage to the touched opportunities: the extract
 # fills this temporary table on the portal connection from the change log.
 TOUCHED = "ddi_touched"
-ALL = "TRUE"
 
 # Stable status keys: never renumber; a new status takes the next free key.
 STATUS_KEYS: dict[str, int] = {
@@ -232,8 +231,8 @@ WHERE NOT EXISTS (SELECT 1 FROM journeys_applicationevent e WHERE e.pgh_obj_id =
 
 def _scope(column: str, scoped: bool, *, deep: bool = False) -> str:
     if not scoped:
-        return ALL
-    return f"{column} IN (SELECT opportunity_id FROM {TOUCHED}{' WHERE deep' if deep else ''})"
+        return EVERY
+    return (IN_TOUCHED_DEEP if deep else IN_TOUCHED).format(col=column)
 
 
 def fact_stages(tz: str, *, scoped: bool) -> list[Stage]:
@@ -593,7 +592,7 @@ FACT_TABLES = (
 
 
 def fact_inserts() -> list[tuple[str, str]]:
-    """(table, INSERT … SELECT from staging) for every fact but the daily snapshot."""
+    """(table, INSERT … SELECT from staging) for every fact but the status spans."""
     opportunity_cols = [name for name, _ in OPPORTUNITY_COLUMNS]
     # Portal user ids become pseudonymous keys here; no id reaches the star schema.
     person_cols = {
@@ -734,7 +733,7 @@ JOIN dim_date d ON d.date_key >= s.from_date_key
  AND d.date_key <= least(coalesce(s.to_date_key, as_of.date_key), as_of.date_key)"""
 
 
+# Conditions on an opportunity id column ``{col}``: touched, touched deep, or any.
 IN_TOUCHED = "{col} IN (SELECT opportunity_id FROM " + TOUCHED + ")"
 IN_TOUCHED_DEEP = "{col} IN (SELECT opportunity_id FROM " + TOUCHED + " WHERE deep)"
-NOT_IN_TOUCHED = "{col} NOT IN (SELECT opportunity_id FROM " + TOUCHED + ")"
 EVERY = "TRUE"
