@@ -1,13 +1,16 @@
-"""Thin Celery task around :func:`reporting.dashboards.warm.dashboards_warm`.
+"""Thin Celery task around :func:`reporting.dashboards.aggregates.aggregates_build` and
+:func:`reporting.dashboards.warm.dashboards_warm`.
 
-Queue it after each successful extract batch (its figures are then ready before anyone
-asks); running it twice for one batch only reads the cache.
+Queue it after each successful extract batch: it rebuilds the dashboards' aggregates from the
+batch, then computes the usual views into the cache, so their figures are ready before anyone
+asks. Running it twice for one batch finds the aggregates built and only reads the cache.
 """
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from reporting.dashboards.aggregates import aggregates_build
 from reporting.dashboards.warm import dashboards_warm
 
 
@@ -19,4 +22,5 @@ from reporting.dashboards.warm import dashboards_warm
     expires=14 * 60,
 )
 def dashboards_warm_task() -> int:
+    aggregates_build()
     return dashboards_warm()

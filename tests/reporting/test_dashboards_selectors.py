@@ -53,10 +53,17 @@ def table(sec: Section, chart: str) -> list[tuple[Any, ...]]:
     return found.rows
 
 
-@pytest.fixture
-def dataset(settings: Any) -> Any:
+@pytest.fixture(params=["ddi", "aggregates"])
+def dataset(request: Any, settings: Any) -> Any:
+    """The fixed dataset, read both ways: every section's statement over the ddi tables, and
+    over the dashboards' aggregates built from them (schema dash)."""
+    from reporting.dashboards.aggregates import aggregates_build
+
     settings.DASHBOARD_CACHE_SECONDS = 0
-    return build_dataset()
+    data = build_dataset()
+    if request.param == "aggregates":
+        assert aggregates_build() is not None
+    return data
 
 
 # --- The snapshot and the batch ----------------------------------------------------------------

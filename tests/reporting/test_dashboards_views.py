@@ -442,10 +442,14 @@ def test_warming_fills_the_cache_for_the_usual_views(dataset: Any, settings: Any
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     from django.core.cache import cache
 
+    from reporting.dashboards.selectors.base import batch_latest, reporting_snapshot
     from reporting.dashboards.tasks import dashboards_warm_task
 
     cache.clear()
     assert dashboards_warm_task.apply().get() == 2 * len(SECTIONS)
+    # The task built the dashboards' aggregates for the batch first.
+    with reporting_snapshot() as cursor:
+        assert batch_latest(cursor).aggregated is not None
     client = client_as(Role.MANAGER)
     for section in SECTIONS:
         portal, ddi = _queries(client, url(section, ""))

@@ -77,6 +77,9 @@ class Batch:
     kind: str
     finished_at: datetime
     as_of: date
+    # The board settings the dashboards' aggregates (schema dash) were built with, when they
+    # are built for this batch; None: the sections read the ddi tables themselves.
+    aggregated: dict[str, int] | None = None
 
     @property
     def short_id(self) -> str:
@@ -132,14 +135,17 @@ def reporting_snapshot() -> Iterator[Any]:
 
 def batch_latest(cursor: Any) -> Batch | None:
     cursor.execute(
-        """SELECT batch_id::text, kind, finished_at, as_of FROM etl_batch
-           WHERE state = 'succeeded' ORDER BY finished_at DESC LIMIT 1"""
+        """SELECT b.batch_id::text, b.kind, b.finished_at, b.as_of, a.settings
+           FROM etl_batch b LEFT JOIN dash.built a ON a.batch_id = b.batch_id
+           WHERE b.state = 'succeeded' ORDER BY b.finished_at DESC LIMIT 1"""
     )
     row = cursor.fetchone()
     if row is None:
         return None
-    batch_id, kind, finished_at, as_of = row
-    return Batch(batch_id, kind, finished_at, as_of or finished_at.date())
+    batch_id, kind, finished_at, as_of, aggregated = row
+    if isinstance(aggregated, str):  # Django reads jsonb as text
+        aggregated = json.loads(aggregated)
+    return Batch(batch_id, kind, finished_at, as_of or finished_at.date(), aggregated)
 
 
 def filter_options(cursor: Any) -> FilterOptions:
@@ -166,6 +172,47 @@ def json_row(cursor: Any, sql: str, params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def slice_where(filters: DashboardFilters, alias: str = "a", *, by: tuple[str, ...] = ()) -> str:
+    """A condition choosing the rows of one slice of a ``dash`` aggregate: the department,
+    journey and theme filtered on, or their "every" rows (key 0). A dimension in ``by`` is
+    wanted row by row instead (every department, say, or just the one filtered on)."""
+    clauses = []
+    for name, column in (
+        ("department", "department_key"),
+        ("journey", "journey_key"),
+        ("theme", "theme_key"),
+    ):
+        chosen = getattr(filters, name) is not None
+        if name in by:
+            clauses.append(f"{alias}.{column} IS DISTINCT FROM 0")
+        if chosen:
+            clauses.append(f"{alias}.{column} = %({name})s")
+        elif name not in by:
+            clauses.append(f"{alias}.{column} = 0")
+    return " AND ".join(clauses)
+
+
+def histogram_percentiles(histogram_sql: str, shares: tuple[float, ...]) -> str:
+    """A JSON array [count, p(share) …] from ``histogram_sql`` (rows of ``days, n``), equal to
+    count(x) and percentile_cont(share) WITHIN GROUP (ORDER BY x) over the rows it counts:
+    PostgreSQL interpolates between the values at positions floor and ceil of
+    share × (count − 1), as lo + (position − floor) × (hi − lo) in double precision."""
+    picks = []
+    for share in shares:
+        at = f"({float(share)!r}::float8 * (t.total - 1)::float8)"
+        picks.append(
+            f"""CASE WHEN t.total > 0 THEN (
+                SELECT lo.days::float8 + ({at} - floor({at})) * (hi.days - lo.days)::float8
+                FROM c lo, c hi
+                WHERE lo.before <= floor({at}) AND floor({at}) < lo.before + lo.n
+                  AND hi.before <= ceil({at}) AND ceil({at}) < hi.before + hi.n) END"""
+        )
+    return f"""(WITH h AS ({histogram_sql}),
+        c AS (SELECT days, n, sum(n) OVER (ORDER BY days) - n AS before FROM h),
+        t AS (SELECT coalesce(sum(n), 0) AS total FROM h)
+    SELECT json_build_array(t.total, {", ".join(picks)}) FROM t)"""
+
+
 @dataclass(frozen=True)
 class Context:
     """What every section's selector needs."""
@@ -178,6 +225,14 @@ class Context:
     @property
     def params(self) -> dict[str, Any]:
         return {**self.filters.params(), "as_of": self.batch.as_of}
+
+    def aggregated(self, settings: dict[str, int] | None = None) -> bool:
+        """Read the ``dash`` aggregates: they are built for this batch (and, for figures that
+        depend on the board's settings, with the same ``settings``)."""
+        built = self.batch.aggregated
+        if built is None:
+            return False
+        return settings is None or all(built.get(k) == v for k, v in settings.items())
 
     def describe(self, *, period: bool = True) -> str:
         return self.filters.describe(self.options, period=period)

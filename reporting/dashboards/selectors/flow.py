@@ -18,7 +18,14 @@ from reporting.dashboards.charts import (
     share,
     shown,
 )
-from reporting.dashboards.selectors.base import Context, json_row, key_to_date, working_days_sql
+from reporting.dashboards.selectors.base import (
+    Context,
+    histogram_percentiles,
+    json_row,
+    key_to_date,
+    slice_where,
+    working_days_sql,
+)
 from reporting.dashboards.selectors.people import person_names
 
 SLUG = "flow"
@@ -181,19 +188,86 @@ SELECT
 """
 
 
-def _board_clock() -> tuple[int, int]:
-    """The first-response deadline (working days) and update interval (months) the board uses."""
-    from opportunities.services.deadlines import board_settings
+def _aggregated_sql(ctx: Context) -> str:
+    """The same figures from the dashboards' aggregates (reporting.dashboards.aggregates)."""
+    filters = ctx.filters
+    slice_ = slice_where(filters)
+    in_period = filters.in_period("a.date_key")
+    buckets = ", ".join(
+        f"sum(a.n) FILTER (WHERE a.age_bucket = {i}) AS b{i}" for i in range(len(AGE_BUCKETS))
+    )
+    totals = ", ".join(f"coalesce(a.b{i}, 0)" for i in range(len(AGE_BUCKETS)))
 
-    config = board_settings()
-    return config.first_response_working_days, config.update_every_months
+    def lead(measure: str) -> str:
+        return histogram_percentiles(
+            f"SELECT a.days, sum(a.n) AS n FROM dash.lags a WHERE {slice_} "
+            f"AND a.measure = '{measure}' AND {in_period} GROUP BY a.days",
+            (0.5, 0.85),
+        )
+
+    return f"""
+WITH bounds AS (
+    SELECT coalesce(%(start)s::date,
+                    (SELECT {key_to_date("min(a.date_key)")} FROM dash.submitted a
+                     WHERE {slice_}),
+                    %(as_of)s::date) AS first_day,
+           coalesce(%(end)s::date, %(as_of)s::date) AS last_day
+), weeks AS (
+    SELECT g::date AS week
+    FROM bounds, generate_series(date_trunc('week', first_day), date_trunc('week', last_day),
+                                 interval '1 week') AS g
+), events AS (
+    SELECT d.week_start_date AS week, sum(e.submitted) AS submitted,
+           sum(e.delivered) AS delivered
+    FROM (
+        SELECT k, sum(submitted) AS submitted, sum(delivered) AS delivered
+        FROM (
+            SELECT a.date_key AS k, a.n AS submitted, 0 AS delivered FROM dash.submitted a
+            WHERE {slice_} AND {in_period}
+            UNION ALL
+            SELECT a.date_key, 0, a.n FROM dash.delivered a WHERE {slice_} AND {in_period}
+        ) x
+        GROUP BY k
+    ) e JOIN dim_date d ON d.date_key = e.k
+    GROUP BY d.week_start_date
+)
+SELECT
+    (SELECT json_agg(json_build_array(w.week, coalesce(e.submitted, 0), coalesce(e.delivered, 0))
+                     ORDER BY w.week)
+     FROM weeks w LEFT JOIN events e ON e.week = w.week)::text AS throughput,
+    json_build_array({lead("st")}, {lead("sd")}, {lead("bd")})::text AS lead_times,
+    (SELECT json_agg(json_build_array(s.label, {totals}) ORDER BY s.workflow_position)
+     FROM dim_status s
+     LEFT JOIN (SELECT a.status_key, {buckets} FROM dash.open a WHERE {slice_}
+                GROUP BY a.status_key) a
+       ON a.status_key = s.status_key
+     WHERE s.is_open)::text AS ageing,
+    (SELECT json_agg(json_build_array(sized, delivered, within, longer, planned, by_end))
+     FROM (
+        SELECT a.sized, sum(a.n) AS delivered,
+               coalesce(sum(a.n) FILTER (WHERE a.cycle = 'within'), 0) AS within,
+               coalesce(sum(a.n) FILTER (WHERE a.cycle = 'longer'), 0) AS longer,
+               coalesce(sum(a.n) FILTER (WHERE a.planned), 0) AS planned,
+               coalesce(sum(a.n) FILTER (WHERE a.by_end), 0) AS by_end
+        FROM dash.delivered a WHERE {slice_} AND {in_period}
+        GROUP BY a.sized
+     ) t)::text AS cycles,
+    (SELECT json_object_agg(outcome, n)
+     FROM (SELECT a.outcome, sum(a.n) AS n FROM dash.submitted a
+           WHERE {slice_} AND {in_period} GROUP BY a.outcome) p)::text AS promise,
+    (SELECT json_agg(json_build_array(a.owner_person_key, a.first_response, a.update_due))
+     FROM dash.overdue a WHERE {slice_} AND a.first_response + a.update_due > 0)::text AS overdue
+"""
 
 
 def flow_section(ctx: Context) -> Section:
-    deadline, update_months = _board_clock()
+    from reporting.dashboards.aggregates import board_clock
+
+    deadline, update_months = board_clock()
+    clock = {"deadline": deadline, "update_months": update_months}
     data = json_row(
         ctx.cursor,
-        _sql(ctx),
+        _aggregated_sql(ctx) if ctx.aggregated(clock) else _sql(ctx),
         {
             **ctx.params,
             "tz": settings.TIME_ZONE,

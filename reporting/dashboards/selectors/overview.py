@@ -4,7 +4,12 @@ delivered and what is it worth" at a glance."""
 from __future__ import annotations
 
 from reporting.dashboards.charts import Chart, Column, Kind, Section, shown
-from reporting.dashboards.selectors.base import Context, json_row
+from reporting.dashboards.selectors.base import (
+    Context,
+    histogram_percentiles,
+    json_row,
+    slice_where,
+)
 
 SLUG = "overview"
 TITLE = "Overview"
@@ -28,18 +33,47 @@ FROM fact_opportunity f JOIN dim_status s ON s.status_key = f.status_key
 WHERE {where}
 """
 
+# The same figures from the dashboards' aggregates (reporting.dashboards.aggregates).
+AGGREGATED_SQL = """
+SELECT json_build_array(
+    (SELECT coalesce(sum(a.n), 0) FROM dash.submitted a WHERE {slice} AND {submitted}),
+    d.n, d.estimated, d.realised, d.hours,
+    {median} -> 1,
+    (SELECT coalesce(sum(a.n), 0) FROM dash.open a WHERE {slice})
+)::text AS figures
+FROM (
+    SELECT coalesce(sum(a.n), 0) AS n, coalesce(sum(a.estimated_cash), 0) AS estimated,
+           coalesce(sum(a.realised_cash), 0) AS realised,
+           coalesce(sum(a.realised_hours), 0) AS hours
+    FROM dash.delivered a WHERE {slice} AND {delivered}
+) d
+"""
+
+
+def _sql(ctx: Context) -> str:
+    filters = ctx.filters
+    if ctx.aggregated():
+        slice_ = slice_where(filters)
+        median = histogram_percentiles(
+            f"SELECT a.days, sum(a.n) AS n FROM dash.lags a WHERE {slice_} AND a.measure = 'sd' "
+            f"AND {filters.in_period('a.date_key')} GROUP BY a.days",
+            (0.5,),
+        )
+        return AGGREGATED_SQL.format(
+            slice=slice_,
+            submitted=filters.in_period("a.date_key"),
+            delivered=filters.in_period("a.date_key"),
+            median=median,
+        )
+    return SQL.format(
+        where=filters.where("f"),
+        submitted=filters.in_period("f.submitted_date_key"),
+        delivered=filters.in_period("f.delivered_date_key"),
+    )
+
 
 def overview_section(ctx: Context) -> Section:
-    filters = ctx.filters
-    data = json_row(
-        ctx.cursor,
-        SQL.format(
-            where=filters.where("f"),
-            submitted=filters.in_period("f.submitted_date_key"),
-            delivered=filters.in_period("f.delivered_date_key"),
-        ),
-        ctx.params,
-    )
+    data = json_row(ctx.cursor, _sql(ctx), ctx.params)
     submitted, delivered, estimated, realised, hours, median, open_now = data["figures"]
     summary = (
         f"{delivered:,} opportunities were delivered, estimated to save "

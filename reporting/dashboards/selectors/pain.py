@@ -19,7 +19,7 @@ from reporting.dashboards.charts import (
     rounded,
     shown,
 )
-from reporting.dashboards.selectors.base import Context, json_row
+from reporting.dashboards.selectors.base import Context, json_row, slice_where
 
 SLUG = "pain"
 TITLE = "Where the pain is"
@@ -107,6 +107,79 @@ SELECT
      WHERE {theme_filter})::text AS themes
 """
 
+# The same figures from the dashboards' aggregates (reporting.dashboards.aggregates).
+AGGREGATED_SQL = """
+WITH cells AS (
+    SELECT a.journey_key, a.step_key, sum(a.n) AS n, sum(a.impact) AS impact,
+           sum(a.scored) AS scored
+    FROM dash.open a WHERE {by_journey} AND a.journey_key IS NOT NULL GROUP BY 1, 2
+), journeys AS (
+    SELECT j.journey_key, j.name FROM dim_journey j
+    WHERE (j.is_active OR EXISTS (SELECT 1 FROM cells o WHERE o.journey_key = j.journey_key))
+      AND {journey_filter}
+), by_department AS (
+    SELECT department_key, sum(submitted) AS submitted, sum(open) AS open,
+           sum(impact) AS impact
+    FROM (
+        SELECT a.department_key, a.n AS submitted, 0 AS open, NULL::float8 AS impact
+        FROM dash.submitted a WHERE {by_department} AND {submitted_in_period}
+        UNION ALL
+        SELECT a.department_key, 0, a.n, a.impact FROM dash.open a WHERE {by_department}
+    ) x
+    GROUP BY department_key
+), by_theme AS (
+    SELECT theme_key, sum(submitted) AS submitted, sum(delivered) AS delivered,
+           sum(open) AS open, sum(impact) AS impact
+    FROM (
+        SELECT a.theme_key, a.n AS submitted, 0 AS delivered, 0 AS open, NULL::float8 AS impact
+        FROM dash.submitted a WHERE {by_theme} AND {submitted_in_period}
+        UNION ALL
+        SELECT a.theme_key, 0, a.n, 0, NULL FROM dash.delivered a
+        WHERE {by_theme} AND {delivered_in_period}
+        UNION ALL
+        SELECT a.theme_key, 0, 0, a.n, a.impact FROM dash.open a WHERE {by_theme}
+    ) x
+    GROUP BY theme_key
+)
+SELECT
+    (SELECT json_agg(json_build_array(j.name, st.position, coalesce(st.name, ''),
+                                      coalesce(c.n, 0), coalesce(c.impact, 0),
+                                      coalesce(c.scored, 0))
+                     ORDER BY j.name, j.journey_key, st.position NULLS LAST)
+     FROM journeys j
+     JOIN LATERAL (
+         SELECT s.step_key, s.position, s.name FROM dim_journey_step s
+         WHERE s.journey_key = j.journey_key
+           AND (NOT s.is_retired OR EXISTS (
+                SELECT 1 FROM cells c WHERE c.step_key = s.step_key))
+         UNION ALL SELECT NULL, NULL, NULL
+     ) st ON TRUE
+     LEFT JOIN cells c ON c.journey_key = j.journey_key
+          AND c.step_key IS NOT DISTINCT FROM st.step_key
+     WHERE st.step_key IS NOT NULL OR c.n > 0)::text AS heat,
+    (SELECT json_agg(json_build_array(name, debt, lifecycle, n, impact)
+                     ORDER BY impact DESC, name)
+     FROM (
+        SELECT a.name, a.debt, a.lifecycle, a.n, a.impact FROM dash.applications a
+        WHERE {slice}
+        ORDER BY a.impact DESC, a.name
+        LIMIT %(top_applications)s
+     ) a)::text AS applications,
+    (SELECT json_agg(json_build_array(name, submitted, open, impact)
+                     ORDER BY submitted DESC, name)
+     FROM (
+        SELECT coalesce(d.name, '') AS name, t.submitted, t.open,
+               coalesce(t.impact, 0) AS impact
+        FROM by_department t LEFT JOIN dim_department d ON d.department_key = t.department_key
+     ) t WHERE submitted > 0 OR open > 0)::text AS departments,
+    (SELECT json_agg(json_build_array(t.name, coalesce(x.submitted, 0), coalesce(x.delivered, 0),
+                                      coalesce(x.open, 0), coalesce(x.impact, 0))
+                     ORDER BY t.position)
+     FROM dim_dna_theme t
+     LEFT JOIN by_theme x ON x.theme_key = t.dna_theme_key
+     WHERE {theme_filter})::text AS themes
+"""
+
 _OPEN = (
     "Open: ddi.fact_opportunity rows whose current status has dim_status.is_open (submitted "
     "to in delivery), whenever they were submitted."
@@ -122,7 +195,18 @@ def pain_section(ctx: Context) -> Section:
     filters = ctx.filters
     data = json_row(
         ctx.cursor,
-        SQL.format(
+        AGGREGATED_SQL.format(
+            slice=slice_where(filters),
+            by_journey=slice_where(filters, by=("journey",)),
+            by_department=slice_where(filters, by=("department",)),
+            by_theme=slice_where(filters, by=("theme",)),
+            journey_filter="j.journey_key = %(journey)s" if filters.journey is not None else "TRUE",
+            theme_filter="t.dna_theme_key = %(theme)s" if filters.theme is not None else "TRUE",
+            submitted_in_period=filters.in_period("a.date_key"),
+            delivered_in_period=filters.in_period("a.date_key"),
+        )
+        if ctx.aggregated()
+        else SQL.format(
             where=filters.where("f"),
             journey_filter="j.journey_key = %(journey)s" if filters.journey is not None else "TRUE",
             theme_filter="t.dna_theme_key = %(theme)s" if filters.theme is not None else "TRUE",

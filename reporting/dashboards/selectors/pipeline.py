@@ -13,7 +13,7 @@ from reporting.dashboards.charts import (
     share,
     shown,
 )
-from reporting.dashboards.selectors.base import Context, json_row
+from reporting.dashboards.selectors.base import Context, json_row, slice_where
 
 SLUG = "pipeline"
 TITLE = "Pipeline"
@@ -90,12 +90,47 @@ _COHORT = (
 )
 
 
+# The same figures from the dashboards' aggregates (reporting.dashboards.aggregates).
+AGGREGATED_SQL = """
+WITH f AS MATERIALIZED (
+    SELECT a.status_key, a.position, a.reason, a.n FROM dash.submitted a WHERE {where}
+), reached AS (
+    SELECT position, sum(n) AS n FROM f GROUP BY position
+)
+SELECT
+    (SELECT json_agg(json_build_array(s.status_code, s.label, coalesce(n.n, 0), s.stage)
+                     ORDER BY s.workflow_position NULLS LAST, s.status_key)
+     FROM dim_status s
+     LEFT JOIN (SELECT status_key, sum(n) AS n FROM f GROUP BY status_key) n
+       ON n.status_key = s.status_key
+     WHERE s.stage <> 'draft')::text AS by_state,
+    (SELECT json_agg(json_build_array(status_code, label, reached) ORDER BY workflow_position)
+     FROM (
+         SELECT s.status_code, s.label, s.workflow_position,
+                sum(coalesce(r.n, 0)) OVER (ORDER BY s.workflow_position DESC) AS reached
+         FROM dim_status s LEFT JOIN reached r ON r.position = s.workflow_position
+         WHERE s.workflow_position >= 1
+     ) funnel)::text AS funnel,
+    (SELECT json_agg(json_build_array(reason, n) ORDER BY n DESC, reason)
+     FROM (SELECT reason, sum(n) AS n FROM f WHERE reason IS NOT NULL GROUP BY 1) r
+    )::text AS reasons
+"""
+
+
+def _sql(ctx: Context) -> str:
+    filters = ctx.filters
+    if ctx.aggregated():
+        where = slice_where(filters)
+        if filters.start:
+            where += " AND a.date_key >= %(start_key)s"
+        if filters.end:
+            where += " AND a.date_key <= %(end_key)s"
+        return AGGREGATED_SQL.format(where=where)
+    return SQL.format(where=filters.where("f", period_column="submitted_date_key"))
+
+
 def pipeline_section(ctx: Context) -> Section:
-    data = json_row(
-        ctx.cursor,
-        SQL.format(where=ctx.filters.where("f", period_column="submitted_date_key")),
-        ctx.params,
-    )
+    data = json_row(ctx.cursor, _sql(ctx), ctx.params)
     applied = f"Submitted {ctx.describe()}."
     by_state = _by_state(data["by_state"], applied)
     funnel = _funnel(data["funnel"], applied)

@@ -1,0 +1,142 @@
+"""The dashboards' aggregates (schema dash): every section reads the same figures from them as
+from the ddi tables, for every combination of filters, and they are only used for the batch
+(and the board settings) they were built from."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from django.db import connections
+from django.http import QueryDict
+
+from reporting.dashboards.aggregates import TABLES, aggregates_build, clock_settings
+from reporting.dashboards.filters import DashboardFilterForm
+from reporting.dashboards.selectors import SECTIONS
+from reporting.dashboards.selectors.base import (
+    Context,
+    batch_latest,
+    filter_options,
+    reporting_snapshot,
+)
+from reporting.models import SCHEMA_VERSION, EtlBatch, FactOpportunity
+from tests.reporting.test_dashboards_dataset import (
+    CI_STANDARD,
+    CRIME,
+    CUSTODY,
+    CUSTODY_JOURNEY,
+    DATA_FIRST,
+    PERIOD,
+    RESPONSE,
+    build_dataset,
+)
+
+pytestmark = pytest.mark.django_db(databases=["default", "reporting"])
+
+PERIODS = [PERIOD, {"period": "all"}, {"period": "fq"}, {"period": "custom", "from": "2026-06-01"}]
+DEPARTMENTS = [None, RESPONSE, CUSTODY]
+JOURNEYS = [None, CRIME, CUSTODY_JOURNEY]
+THEMES = [None, DATA_FIRST, CI_STANDARD]
+
+
+def _figures(ctx: Context, slug: str) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    section = SECTIONS[slug].build(ctx)
+    return [(chart.slug, chart.rows) for chart in section.charts]
+
+
+@pytest.fixture
+def dataset(settings: Any) -> Any:
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    data = build_dataset()
+    # Opportunities with no department and no journey, which the slices keep apart from the
+    # rolled-up "every" rows.
+    FactOpportunity.objects.filter(opportunity_id=data.opportunities["O8"]).update(
+        department_key=None
+    )
+    FactOpportunity.objects.filter(opportunity_id=data.opportunities["O7"]).update(
+        journey_key=None, department_key=None
+    )
+    return data
+
+
+def test_every_filter_combination_reads_the_same_figures_from_the_aggregates(
+    dataset: Any,
+) -> None:
+    built = aggregates_build()
+    assert built is not None and all(built.rows[table] > 0 for table in TABLES)
+    compared = 0
+    with reporting_snapshot() as cursor:
+        batch = batch_latest(cursor)
+        assert batch is not None and batch.aggregated is not None
+        options = filter_options(cursor)
+        for period, department, journey, theme in itertools.product(
+            PERIODS, DEPARTMENTS, JOURNEYS, THEMES
+        ):
+            query = QueryDict(mutable=True)
+            query.update(period)
+            for name, value in (("department", department), ("journey", journey)):
+                if value is not None:
+                    query[name] = str(value)
+            if theme is not None:
+                query["theme"] = str(theme)
+            filters = DashboardFilterForm(query, options=options, as_of=batch.as_of).filters()
+            fast = Context(cursor, filters, options, batch)
+            slow = Context(cursor, filters, options, replace(batch, aggregated=None))
+            assert fast.aggregated() and not slow.aggregated()
+            for slug in SECTIONS:
+                assert _figures(fast, slug) == _figures(slow, slug), (slug, dict(query))
+                compared += 1
+    assert compared == len(PERIODS) * 27 * len(SECTIONS)
+
+
+def test_the_aggregates_are_used_only_for_the_batch_they_were_built_from(dataset: Any) -> None:
+    assert aggregates_build() is not None
+    # Built already for this batch and these board settings: nothing to do.
+    assert aggregates_build() is None
+    later = EtlBatch.objects.create(
+        batch_id=uuid.uuid4(),
+        kind=EtlBatch.Kind.REFRESH,
+        state=EtlBatch.State.SUCCEEDED,
+        as_of=EtlBatch.objects.get().as_of,
+        schema_version=SCHEMA_VERSION,
+        started_at=datetime(2026, 6, 15, 6, 14, tzinfo=UTC),
+        finished_at=datetime(2026, 6, 15, 6, 15, tzinfo=UTC),
+    )
+    with reporting_snapshot() as cursor:
+        batch = batch_latest(cursor)
+    assert batch is not None and batch.batch_id == str(later.batch_id)
+    assert batch.aggregated is None
+    built = aggregates_build()
+    assert built is not None and built.batch_id == str(later.batch_id)
+    with reporting_snapshot() as cursor:
+        assert batch_latest(cursor).aggregated == clock_settings()
+    with connections["reporting"].cursor() as cursor:
+        cursor.execute("SELECT batch_id::text FROM dash.built")
+        assert cursor.fetchall() == [(str(later.batch_id),)]
+
+
+def test_new_board_settings_rebuild_what_depends_on_them(dataset: Any) -> None:
+    from opportunities.models import BoardSettings
+
+    assert aggregates_build() is not None
+    before = clock_settings()
+    BoardSettings.objects.create(first_response_working_days=1)
+    after = clock_settings()
+    assert after == {**before, "deadline": 1}
+    with reporting_snapshot() as cursor:
+        batch = batch_latest(cursor)
+        options = filter_options(cursor)
+        filters = DashboardFilterForm(
+            QueryDict("period=all"), options=options, as_of=batch.as_of
+        ).filters()
+        ctx = Context(cursor, filters, options, batch)
+        # Flow's promise depends on the deadline: until the rebuild it reads the ddi tables.
+        assert ctx.aggregated() and ctx.aggregated(before) and not ctx.aggregated(after)
+    built = aggregates_build()
+    assert built is not None
+    with reporting_snapshot() as cursor:
+        assert batch_latest(cursor).aggregated == after
