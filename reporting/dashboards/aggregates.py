@@ -8,9 +8,11 @@ filters. Each table's rows are defined here from the ``ddi`` rows; the sections 
 original statements over ``ddi`` (the figures' definitions, used when the aggregates are not
 built for the batch on show) and the tests run every hand-computed figure both ways.
 
-One transaction deletes the previous rows and writes the new ones, so a reader's snapshot sees
-exactly one generation, and ``dash.built`` says which batch (and which board settings) it came
-from. A transaction-level advisory lock keeps two builds from running at once.
+Each table has two generations (``dash.submitted_0`` and ``_1``, …). One transaction empties
+the generation not on show, loads and indexes it, and points ``dash.built`` at it; a reader's
+snapshot sees one ``dash.built`` row, so it reads one whole generation, and ``dash.built`` says
+which batch (and which board settings) it came from. A transaction-level advisory lock keeps
+two builds from running at once.
 """
 
 from __future__ import annotations
@@ -19,19 +21,50 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.db import connections, transaction
 
+from reporting.dashboards.filters import date_key, period_dates
 from reporting.dashboards.selectors.base import key_to_date, working_days_sql
+from reporting.services.transforms import FACT_TABLES
 from synergy_portal.db.routers import REPORTING_ALIAS
 
 logger = logging.getLogger(__name__)
 
 # pg_advisory_xact_lock key: "dash" in ASCII.
 LOCK_KEY = 0x64617368
-TABLES = ("submitted", "delivered", "lags", "open", "overdue", "applications")
+# The indexes each table gets after loading: the slice columns in the orders the sections'
+# statements ask for them (equal on two, every value of the third, or equal on all three).
+BY_JOURNEY = ("theme_key", "department_key", "journey_key")
+BY_DEPARTMENT = ("theme_key", "journey_key", "department_key")
+BY_THEME = ("department_key", "journey_key", "theme_key")
+INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "submitted": ((*BY_JOURNEY, "date_key"), BY_DEPARTMENT, BY_THEME),
+    "delivered": ((*BY_JOURNEY, "date_key"), BY_THEME),
+    "lags": ((*BY_JOURNEY, "measure", "date_key"),),
+    "open": (BY_JOURNEY, BY_DEPARTMENT, BY_THEME),
+    "overdue": (BY_JOURNEY,),
+    "applications": (BY_JOURNEY,),
+    "calibrated": (BY_JOURNEY,),
+    "benefits": ((*BY_JOURNEY, "date_key"),),
+    "engaged": (BY_JOURNEY,),
+    "supported": (BY_JOURNEY,),
+}
+TABLES = (
+    "submitted",
+    "delivered",
+    "lags",
+    "open",
+    "overdue",
+    "applications",
+    "calibrated",
+    "benefits",
+    "engaged",
+    "supported",
+)
 AGE_BUCKETS = (
     (0, 7),
     (8, 28),
@@ -42,11 +75,18 @@ AGE_BUCKETS = (
 CYCLE_DAYS = 4
 
 
+class AggregatesBusyError(RuntimeError):
+    """Another build holds the lock; try again when it is done (it may be for an older
+    batch)."""
+
+
 @dataclass(frozen=True)
 class Built:
     batch_id: str
     seconds: float
     rows: dict[str, int]
+    # Relabelled for a batch that changed nothing, not rebuilt.
+    carried: bool = False
 
 
 def board_clock() -> tuple[int, int]:
@@ -113,12 +153,25 @@ WITH pos AS (
      AND f.status_key = c.to_status_key
     WHERE c.to_status_key = (SELECT status_key FROM dim_status WHERE status_code = 'rejected')
     ORDER BY c.opportunity_id, c.changed_at DESC, c.status_change_id DESC
+), assessors AS (
+    -- Who completed the assessment: the first move into the backlog (which needs a score).
+    SELECT DISTINCT ON (c.opportunity_id) c.opportunity_id, c.actor_person_key
+    FROM fact_status_change c
+    JOIN fact_opportunity f ON f.opportunity_id = c.opportunity_id
+     AND f.delivered_date_key IS NOT NULL AND f.realised_cash_per_year IS NOT NULL
+     AND f.estimated_cash_per_year > 0
+    WHERE c.to_status_key = (SELECT status_key FROM dim_status WHERE status_code = 'backlog')
+    ORDER BY c.opportunity_id, c.changed_at, c.status_change_id
 ), o AS (
     SELECT f.opportunity_id, f.department_key, f.journey_key, f.step_key, f.status_key,
            s.is_open, f.submitted_date_key, f.triaged_date_key, f.delivered_date_key,
            f.days_submitted_to_triage, f.days_submitted_to_delivered,
            f.days_backlog_to_delivered, f.estimated_cash_per_year, f.realised_cash_per_year,
-           f.realised_hours_per_year, f.impact, f.owner_person_key,
+           f.realised_hours_per_year, f.impact, f.owner_person_key, f.hours_per_year,
+           f.submitter_person_key, f.supporters, f.reference, f.title, f.is_restricted,
+           f.realised_cash_per_year IS NOT NULL AND f.estimated_cash_per_year > 0
+               AS calibrated,
+           a.actor_person_key AS assessor_person_key,
            coalesce(greatest(
                s.workflow_position,
                CASE WHEN f.triaged_date_key IS NOT NULL THEN pos.triage END,
@@ -157,6 +210,7 @@ WITH pos AS (
     JOIN dim_status s ON s.status_key = f.status_key
     LEFT JOIN cycles c ON c.opportunity_id = f.opportunity_id
     LEFT JOIN rejections r ON r.opportunity_id = f.opportunity_id
+    LEFT JOIN assessors a ON a.opportunity_id = f.opportunity_id
     LEFT JOIN dim_delivery_cycle dc ON dc.delivery_cycle_key = f.delivery_cycle_key
 )
 SELECT 0::bigint AS theme_key, o.* FROM o
@@ -175,81 +229,217 @@ _SLICE = (
 )
 
 
-def _insert(
-    table: str,
-    columns: str,
-    select: str,
-    group: str,
-    where: str = "TRUE",
-    *,
-    source: str = "dash_base",
-) -> str:
-    return (
-        f"INSERT INTO dash.{table} (theme_key, department_key, journey_key, {columns}) "
-        f"SELECT {_SLICE}, {select} FROM {source} WHERE {where} "
-        f"GROUP BY theme_key, {group}, {_SETS}"
+@dataclass(frozen=True)
+class Aggregate:
+    """One ``dash`` table: its columns (each with the expression it is grouped by) and its
+    measures (each with its expression and how partial results combine: sum or max)."""
+
+    table: str
+    dims: tuple[tuple[str, str], ...]
+    measures: tuple[tuple[str, str, str], ...]
+    source: str = "dash_base"
+    where: str = "TRUE"
+    # Count by theme, department and journey first, then roll those rows up into every slice
+    # (a count or a sum adds up, a latest day takes the max): quicker when the first stage
+    # has far fewer rows than the source (people, applications), slower when it has not.
+    two_stage: bool = False
+
+    def sql(self) -> str:
+        dims = ", ".join(f"{expr} AS {column}" for column, expr in self.dims)
+        names = ", ".join(column for column, _ in self.dims)
+        columns = ", ".join(column for column, _, _ in self.measures)
+        insert = (
+            f"INSERT INTO dash.{self.table}_{{generation}} (theme_key, department_key, journey_key, {names}, "
+            f"{columns}) "
+        )
+        if not self.two_stage:
+            measures = ", ".join(expr for _, expr, _ in self.measures)
+            group = ", ".join(expr for _, expr in self.dims)
+            return (
+                f"{insert}SELECT {_SLICE}, {dims}, {measures} FROM {self.source} "
+                f"WHERE {self.where} GROUP BY theme_key, {group}, {_SETS}"
+            )
+        measures = ", ".join(f"{expr} AS {column}" for column, expr, _ in self.measures)
+        positions = ", ".join(str(i) for i in range(1, 4 + len(self.dims)))
+        combined = ", ".join(f"{how}({column})" for column, _, how in self.measures)
+        return (
+            f"{insert}SELECT {_SLICE}, {names}, {combined} FROM ("
+            f"SELECT theme_key, department_key, journey_key, {dims}, {measures} "
+            f"FROM {self.source} WHERE {self.where} GROUP BY {positions}) g "
+            f"GROUP BY theme_key, {names}, {_SETS}"
+        )
+
+
+def _max_days() -> tuple[tuple[str, str, str], ...]:
+    return tuple(
+        (f"{kind}_{name}", f"max(e.day) FILTER (WHERE {test}{bound})", "max")
+        for kind, test in (("submitted", "e.submitted"), ("supported", "NOT e.submitted"))
+        for name, bound in (
+            ("any", ""),
+            ("as_of", " AND e.day <= %(as_of_key)s"),
+            ("lfq", " AND e.day <= %(lfq_key)s"),
+            ("lfy", " AND e.day <= %(lfy_key)s"),
+        )
     )
 
 
-INSERTS: dict[str, str] = {
-    "submitted": _insert(
+AGGREGATES: tuple[Aggregate, ...] = (
+    Aggregate(
         "submitted",
-        "date_key, status_key, position, outcome, reason, n",
-        "submitted_date_key, status_key, position, outcome, reason, count(*)",
-        "submitted_date_key, status_key, position, outcome, reason",
+        (
+            ("date_key", "submitted_date_key"),
+            ("status_key", "status_key"),
+            ("position", "position"),
+            ("outcome", "outcome"),
+            ("reason", "reason"),
+        ),
+        (("n", "count(*)", "sum"),),
     ),
-    "delivered": _insert(
+    Aggregate(
         "delivered",
-        "date_key, sized, cycle, planned, by_end, n, estimated_cash, realised_cash, realised_hours",
-        "delivered_date_key, sized, cycle, planned, by_end, count(*), "
-        "sum(estimated_cash_per_year), sum(realised_cash_per_year), "
-        "sum(realised_hours_per_year)",
-        "delivered_date_key, sized, cycle, planned, by_end",
-        "delivered_date_key IS NOT NULL",
+        (
+            ("date_key", "delivered_date_key"),
+            ("sized", "sized"),
+            ("cycle", "cycle"),
+            ("planned", "planned"),
+            ("by_end", "by_end"),
+        ),
+        (
+            ("n", "count(*)", "sum"),
+            ("recorded", "count(realised_cash_per_year)", "sum"),
+            ("estimated_hours", "sum(hours_per_year)", "sum"),
+            ("estimated_cash", "sum(estimated_cash_per_year)", "sum"),
+            ("realised_cash", "sum(realised_cash_per_year)", "sum"),
+            ("realised_hours", "sum(realised_hours_per_year)", "sum"),
+        ),
+        where="delivered_date_key IS NOT NULL",
     ),
-    "lags": _insert(
+    Aggregate(
         "lags",
-        "measure, date_key, days, n",
-        "m.measure, m.date_key, m.days, count(*)",
-        "m.measure, m.date_key, m.days",
+        (("measure", "m.measure"), ("date_key", "m.date_key"), ("days", "m.days")),
+        (("n", "count(*)", "sum"),),
         source="dash_base CROSS JOIN LATERAL (VALUES "
         "('st', triaged_date_key, days_submitted_to_triage), "
         "('sd', delivered_date_key, days_submitted_to_delivered), "
         "('bd', delivered_date_key, days_backlog_to_delivered)) AS m (measure, date_key, days)",
         where="m.date_key IS NOT NULL AND m.days IS NOT NULL",
     ),
-    "open": _insert(
+    Aggregate(
         "open",
-        "status_key, age_bucket, step_key, n, impact, scored",
-        "status_key, age_bucket, step_key, count(*), sum(impact), count(impact)",
-        "status_key, age_bucket, step_key",
-        "is_open",
+        (("status_key", "status_key"), ("age_bucket", "age_bucket"), ("step_key", "step_key")),
+        (
+            ("n", "count(*)", "sum"),
+            ("impact", "sum(impact)", "sum"),
+            ("scored", "count(impact)", "sum"),
+        ),
+        where="is_open",
+        two_stage=True,
     ),
-    "overdue": _insert(
+    Aggregate(
         "overdue",
-        "owner_person_key, first_response, update_due",
-        "owner_person_key, count(*) FILTER (WHERE first_response_overdue), "
-        "count(*) FILTER (WHERE update_overdue)",
-        "owner_person_key",
-        "first_response_overdue OR update_overdue",
+        (("owner_person_key", "owner_person_key"),),
+        (
+            ("first_response", "count(*) FILTER (WHERE first_response_overdue)", "sum"),
+            ("update_due", "count(*) FILTER (WHERE update_overdue)", "sum"),
+        ),
+        where="first_response_overdue OR update_overdue",
+        two_stage=True,
     ),
-    "applications": (
-        "INSERT INTO dash.applications (theme_key, department_key, journey_key, application_id, "
-        "name, debt, lifecycle, n, impact) "
-        f"SELECT {_SLICE}, b.application_id, coalesce(cur.name, v.name), "
-        "coalesce(cur.debt_rating, v.debt_rating), coalesce(cur.lifecycle, 'deleted'), "
-        "count(*), coalesce(sum(o.impact * b.weight), 0) "
-        "FROM dash_base o "
+    Aggregate(
+        "applications",
+        (
+            ("application_id", "b.application_id"),
+            ("name", "coalesce(cur.name, v.name)"),
+            ("debt", "coalesce(cur.debt_rating, v.debt_rating)"),
+            ("lifecycle", "coalesce(cur.lifecycle, 'deleted')"),
+        ),
+        (
+            ("n", "count(*)", "sum"),
+            ("impact", "coalesce(sum(o.impact * b.weight), 0)", "sum"),
+        ),
+        source="dash_base o "
         "JOIN bridge_opportunity_application b ON b.opportunity_id = o.opportunity_id "
         "JOIN dim_application v ON v.application_key = b.application_key "
         "LEFT JOIN dim_application cur ON cur.application_id = b.application_id "
-        "AND cur.is_current "
-        "WHERE o.is_open "
-        "GROUP BY theme_key, b.application_id, coalesce(cur.name, v.name), "
-        "coalesce(cur.debt_rating, v.debt_rating), coalesce(cur.lifecycle, 'deleted'), "
-        f"{_SETS}"
+        "AND cur.is_current",
+        where="o.is_open",
+        two_stage=True,
+    ),
+    Aggregate(
+        "calibrated",
+        (
+            ("date_key", "delivered_date_key"),
+            ("assessor_person_key", "assessor_person_key"),
+            ("row_theme_key", "t.row_theme_key"),
+        ),
+        (
+            ("n", "count(*)", "sum"),
+            ("estimated_cash", "sum(estimated_cash_per_year)", "sum"),
+            ("realised_cash", "sum(realised_cash_per_year)", "sum"),
+        ),
+        source="dash_base o CROSS JOIN LATERAL ("
+        "SELECT 0::bigint AS row_theme_key UNION ALL SELECT b.dna_theme_key "
+        "FROM bridge_opportunity_dna_theme b WHERE b.opportunity_id = o.opportunity_id) t",
+        where="delivered_date_key IS NOT NULL AND calibrated",
+    ),
+    Aggregate(
+        "benefits",
+        (("date_key", "b.realised_date_key"),),
+        (
+            ("n", "count(*)", "sum"),
+            ("cash", "sum(b.cash_per_year)", "sum"),
+            ("hours", "sum(b.hours_per_year)", "sum"),
+        ),
+        source="dash_base o JOIN fact_benefit b ON b.opportunity_id = o.opportunity_id",
+    ),
+    Aggregate(
+        "engaged",
+        (("person_key", "e.person"),),
+        _max_days(),
+        source="(SELECT theme_key, department_key, journey_key, submitter_person_key AS person, "
+        "submitted_date_key AS day, true AS submitted FROM dash_base "
+        "WHERE submitter_person_key IS NOT NULL AND submitted_date_key IS NOT NULL "
+        "UNION ALL SELECT o.theme_key, o.department_key, o.journey_key, s.person_key, "
+        "s.date_key, false FROM dash_base o "
+        "JOIN fact_support s ON s.opportunity_id = o.opportunity_id "
+        "WHERE s.person_key IS NOT NULL) e",
+        two_stage=True,
+    ),
+)
+# Each table's statement, with {generation} to fill in.
+INSERTS: dict[str, str] = {
+    **{aggregate.table: aggregate.sql() for aggregate in AGGREGATES},
+    # The most supported open opportunities of each department, journey and theme: those of
+    # any wider slice are among them.
+    "supported": (
+        "INSERT INTO dash.supported_{generation} (theme_key, department_key, journey_key, opportunity_id, "
+        "reference, title, status_key, supporters, impact, is_restricted) "
+        "SELECT theme_key, department_key, journey_key, opportunity_id, reference, title, "
+        "status_key, supporters, impact, is_restricted FROM ("
+        "SELECT o.*, row_number() OVER (PARTITION BY theme_key, department_key, journey_key "
+        "ORDER BY supporters DESC, reference) AS rank "
+        "FROM dash_base o WHERE is_open AND supporters > 0) t "
+        "WHERE rank <= %(top_supported)s"
     ),
 }
+
+
+def period_ends(as_of: date) -> dict[str, date]:
+    """The last days the engagement aggregate keeps each person's latest day up to."""
+    return {
+        "as_of": as_of,
+        "lfq": period_dates("lfq", as_of)[1],
+        "lfy": period_dates("lfy", as_of)[1],
+    }
+
+
+def _period_keys(as_of: date) -> dict[str, Any]:
+    from reporting.dashboards.selectors.engagement import TOP_SUPPORTED
+
+    keys: dict[str, Any] = {
+        f"{name}_key": date_key(day) for name, day in period_ends(as_of).items() if day
+    }
+    return {**keys, "top_supported": TOP_SUPPORTED}
 
 
 def _latest(cursor: Any) -> tuple[str, Any] | None:
@@ -261,17 +451,44 @@ def _latest(cursor: Any) -> tuple[str, Any] | None:
     return (row[0], row[1]) if row else None
 
 
+def _carry_over(cursor: Any, batch_id: str, clock: dict[str, int]) -> bool:
+    """Relabel the aggregates for ``batch_id`` when they were built with the same board
+    settings and every batch since wrote nothing (a 15-minute refresh when nobody changed
+    anything) for the same day: their figures are then those of ``batch_id``."""
+    cursor.execute(
+        """UPDATE dash.built d SET batch_id = %s, built_at = now()
+           FROM etl_batch p
+           WHERE p.batch_id = d.batch_id AND d.settings = %s::jsonb
+             AND NOT EXISTS (
+                 SELECT 1 FROM etl_batch b
+                 WHERE b.state = 'succeeded' AND b.finished_at > p.finished_at
+                   AND (b.as_of IS DISTINCT FROM p.as_of OR EXISTS (
+                        SELECT 1 FROM jsonb_each_text(b.rows) r WHERE r.value <> '0')))""",
+        [batch_id, json.dumps(clock)],
+    )
+    return cursor.rowcount == 1
+
+
 def aggregates_build(*, force: bool = False) -> Built | None:
-    """Rebuild the aggregates from the latest successful batch; None when there is no batch,
-    they are already built for it (unless ``force``), or another build holds the lock."""
+    """Rebuild the aggregates from the latest successful batch; None when there is no batch
+    or they are already built for it (unless ``force``). Raises AggregatesBusyError when
+    another build holds the lock."""
     started = time.perf_counter()
     clock = clock_settings()
     connection = connections[REPORTING_ALIAS]
+    nested = connection.in_atomic_block
     with transaction.atomic(using=REPORTING_ALIAS), connection.cursor() as cursor:
+        # One snapshot for the whole build, so an incremental batch committing meanwhile
+        # cannot mix two batches' rows. Before it is taken, share-lock every fact table at
+        # once, in the order a full extract truncates them: a full extract running now is
+        # waited for (its TRUNCATE would empty the tables under an older snapshot), and one
+        # starting mid-build waits for the build, neither holding a table the other needs.
+        if not nested:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        cursor.execute(f"LOCK TABLE {', '.join(FACT_TABLES)} IN ACCESS SHARE MODE")
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
         if not cursor.fetchone()[0]:
-            logger.info("Dashboard aggregates: another build is running")
-            return None
+            raise AggregatesBusyError("Another build of the dashboards' aggregates is running")
         latest = _latest(cursor)
         if latest is None:
             return None
@@ -281,30 +498,53 @@ def aggregates_build(*, force: bool = False) -> Built | None:
         built = json.loads(found[0]) if found and isinstance(found[0], str) else found and found[0]
         if found is not None and built == clock and not force:
             return None
+        if not force and _carry_over(cursor, batch_id, clock):
+            seconds = time.perf_counter() - started
+            logger.info("Dashboard aggregates carried over to batch %s (nothing changed)", batch_id)
+            return Built(batch_id, seconds, {}, carried=True)
         cursor.execute(
             "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true), "
             "set_config('temp_buffers', '64MB', true)",
             [getattr(settings, "REPORTING_EXTRACT_WORK_MEM", "128MB")],
         )
-        params = {**clock, "as_of": as_of, "tz": settings.TIME_ZONE}
+        params = {**clock, "as_of": as_of, "tz": settings.TIME_ZONE, **_period_keys(as_of)}
         cursor.execute("DROP TABLE IF EXISTS pg_temp.dash_base")
+        step = time.perf_counter()
         cursor.execute(_base_sql(), params)
         cursor.execute("ANALYZE dash_base")
+        steps = {"base": round(time.perf_counter() - step, 2)}
+        cursor.execute("SELECT generation FROM dash.built")
+        current = cursor.fetchone()
+        generation = 1 - current[0] if current else 0
         rows: dict[str, int] = {}
         for table in TABLES:
-            cursor.execute(f"DELETE FROM dash.{table}")
-            cursor.execute(INSERTS[table])
+            step = time.perf_counter()
+            name = f"dash.{table}_{generation}"
+            # Not on show (dash.built names the other generation): emptied, loaded, indexed.
+            cursor.execute(f"TRUNCATE {name}")
+            for index in range(len(INDEXES[table])):
+                cursor.execute(f"DROP INDEX IF EXISTS {name}_{index}")
+            cursor.execute(INSERTS[table].format(generation=generation), params)
             rows[table] = cursor.rowcount
+            for index, columns in enumerate(INDEXES[table]):
+                cursor.execute(
+                    f"CREATE INDEX {table}_{generation}_{index} ON {name} ({', '.join(columns)})"
+                )
+            cursor.execute(f"ANALYZE {name}")
+            steps[table] = round(time.perf_counter() - step, 2)
+        logger.info("Dashboard aggregates: seconds per step %s", steps)
+        cursor.execute("DROP TABLE dash_base")
         cursor.execute("DELETE FROM dash.built")
         seconds = time.perf_counter() - started
+        # The first day any benefit was realised: where the cumulative benefit chart starts
+        # when the period is all time.
         cursor.execute(
-            "INSERT INTO dash.built (batch_id, built_at, seconds, settings, row_counts) "
-            "VALUES (%s, now(), %s, %s, %s)",
-            [batch_id, seconds, json.dumps(clock), json.dumps(rows)],
+            "INSERT INTO dash.built (batch_id, built_at, seconds, settings, row_counts, "
+            "generation, first_benefit_date_key) "
+            "SELECT %s, now(), %s, %s, %s, %s, (SELECT min(d.date_key) FROM fact_benefit b "
+            "JOIN dim_date d ON d.date_key = b.realised_date_key)",
+            [batch_id, seconds, json.dumps(clock), json.dumps(rows), generation],
         )
-        cursor.execute("DROP TABLE dash_base")
-        for table in TABLES:
-            cursor.execute(f"ANALYZE dash.{table}")
     seconds = time.perf_counter() - started
     logger.info("Dashboard aggregates built for batch %s in %.1f s: %s", batch_id, seconds, rows)
     return Built(batch_id, seconds, rows)

@@ -10,17 +10,24 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from reporting.dashboards.aggregates import aggregates_build
+from reporting.dashboards.aggregates import AggregatesBusyError, aggregates_build
 from reporting.dashboards.warm import dashboards_warm
+
+BUSY_RETRY_SECONDS = 30
 
 
 @shared_task(
     name="reporting.dashboards_warm",
+    bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,
     expires=14 * 60,
 )
-def dashboards_warm_task() -> int:
-    aggregates_build()
+def dashboards_warm_task(self) -> int:  # type: ignore[no-untyped-def]
+    try:
+        aggregates_build()
+    except AggregatesBusyError as exc:
+        # A build for an earlier batch is running: build this one after it.
+        raise self.retry(exc=exc, countdown=BUSY_RETRY_SECONDS, max_retries=20) from exc
     return dashboards_warm()

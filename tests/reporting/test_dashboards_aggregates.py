@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +25,7 @@ from reporting.dashboards.selectors.base import (
 )
 from reporting.models import SCHEMA_VERSION, EtlBatch, FactOpportunity
 from tests.reporting.test_dashboards_dataset import (
+    AS_OF,
     CI_STANDARD,
     CRIME,
     CUSTODY,
@@ -37,7 +38,17 @@ from tests.reporting.test_dashboards_dataset import (
 
 pytestmark = pytest.mark.django_db(databases=["default", "reporting"])
 
-PERIODS = [PERIOD, {"period": "all"}, {"period": "fq"}, {"period": "custom", "from": "2026-06-01"}]
+PERIODS = [
+    PERIOD,
+    {"period": "all"},
+    {"period": "fq"},
+    {"period": "lfq"},
+    {"period": "lfy"},
+    {"period": "custom", "from": "2026-06-01"},
+    {"period": "custom", "to": "2026-03-31"},
+    # Engagement keeps no latest day up to 30 April: that period reads the ddi tables.
+    {"period": "custom", "from": "2026-02-01", "to": "2026-04-30"},
+]
 DEPARTMENTS = [None, RESPONSE, CUSTODY]
 JOURNEYS = [None, CRIME, CUSTODY_JOURNEY]
 THEMES = [None, DATA_FIRST, CI_STANDARD]
@@ -93,30 +104,60 @@ def test_every_filter_combination_reads_the_same_figures_from_the_aggregates(
     assert compared == len(PERIODS) * 27 * len(SECTIONS)
 
 
-def test_the_aggregates_are_used_only_for_the_batch_they_were_built_from(dataset: Any) -> None:
-    assert aggregates_build() is not None
-    # Built already for this batch and these board settings: nothing to do.
-    assert aggregates_build() is None
-    later = EtlBatch.objects.create(
+def _batch(minute: int, **fields: Any) -> EtlBatch:
+    return EtlBatch.objects.create(
         batch_id=uuid.uuid4(),
         kind=EtlBatch.Kind.REFRESH,
         state=EtlBatch.State.SUCCEEDED,
-        as_of=EtlBatch.objects.get().as_of,
+        as_of=fields.pop("as_of", AS_OF),
         schema_version=SCHEMA_VERSION,
-        started_at=datetime(2026, 6, 15, 6, 14, tzinfo=UTC),
-        finished_at=datetime(2026, 6, 15, 6, 15, tzinfo=UTC),
+        started_at=datetime(2026, 6, 15, 6, minute - 1, tzinfo=UTC),
+        finished_at=datetime(2026, 6, 15, 6, minute, tzinfo=UTC),
+        **fields,
     )
+
+
+def _shown() -> Any:
     with reporting_snapshot() as cursor:
-        batch = batch_latest(cursor)
-    assert batch is not None and batch.batch_id == str(later.batch_id)
-    assert batch.aggregated is None
+        return batch_latest(cursor)
+
+
+def _count(table: str) -> int:
+    with connections["reporting"].cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM dash.{table}")
+        return cursor.fetchone()[0]
+
+
+def test_the_aggregates_are_used_only_for_the_batch_they_were_built_from(dataset: Any) -> None:
+    assert aggregates_build() is not None
+    assert _shown().generation == 0 and _count("submitted_0") > 0
+    # Built already for this batch and these board settings: nothing to do.
+    assert aggregates_build() is None
+
+    changed = _batch(15, rows={"fact_opportunity": 1, "touched_opportunities": 1})
+    batch = _shown()
+    assert batch.batch_id == str(changed.batch_id) and batch.aggregated is None
     built = aggregates_build()
-    assert built is not None and built.batch_id == str(later.batch_id)
-    with reporting_snapshot() as cursor:
-        assert batch_latest(cursor).aggregated == clock_settings()
+    assert built is not None and built.batch_id == str(changed.batch_id) and not built.carried
+    assert _shown().aggregated == clock_settings()
+    # The new generation is on show; the one shown before is kept until the next build.
+    assert _shown().generation == 1
+    assert _count("submitted_1") == _count("submitted_0") > 0
     with connections["reporting"].cursor() as cursor:
         cursor.execute("SELECT batch_id::text FROM dash.built")
-        assert cursor.fetchall() == [(str(later.batch_id),)]
+        assert cursor.fetchall() == [(str(changed.batch_id),)]
+
+    # A refresh that wrote nothing, on the same day: the aggregates are relabelled.
+    quiet = _batch(30, rows={"dim_date": 0, "touched_opportunities": 0})
+    built = aggregates_build()
+    assert built is not None and built.carried and built.batch_id == str(quiet.batch_id)
+    assert _shown().aggregated == clock_settings() and _shown().generation == 1
+
+    # The next day nothing changed either, but ages and deadlines moved on: rebuilt.
+    tomorrow = _batch(45, rows={"touched_opportunities": 0}, as_of=AS_OF + timedelta(days=1))
+    built = aggregates_build()
+    assert built is not None and not built.carried and built.batch_id == str(tomorrow.batch_id)
+    assert _shown().generation == 0
 
 
 def test_new_board_settings_rebuild_what_depends_on_them(dataset: Any) -> None:
@@ -140,3 +181,17 @@ def test_new_board_settings_rebuild_what_depends_on_them(dataset: Any) -> None:
     assert built is not None
     with reporting_snapshot() as cursor:
         assert batch_latest(cursor).aggregated == after
+
+
+def test_a_second_build_waits_for_the_first(dataset: Any) -> None:
+    import psycopg
+
+    from reporting.dashboards.aggregates import LOCK_KEY, AggregatesBusyError
+
+    params = connections["reporting"].get_connection_params()
+    with psycopg.connect(**params, autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+        with pytest.raises(AggregatesBusyError):
+            aggregates_build()
+        other.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+    assert aggregates_build() is not None

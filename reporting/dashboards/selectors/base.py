@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -80,6 +81,8 @@ class Batch:
     # The board settings the dashboards' aggregates (schema dash) were built with, when they
     # are built for this batch; None: the sections read the ddi tables themselves.
     aggregated: dict[str, int] | None = None
+    # Which generation of the aggregate tables holds them (dash.<table>_<generation>).
+    generation: int | None = None
 
     @property
     def short_id(self) -> str:
@@ -135,17 +138,17 @@ def reporting_snapshot() -> Iterator[Any]:
 
 def batch_latest(cursor: Any) -> Batch | None:
     cursor.execute(
-        """SELECT b.batch_id::text, b.kind, b.finished_at, b.as_of, a.settings
+        """SELECT b.batch_id::text, b.kind, b.finished_at, b.as_of, a.settings, a.generation
            FROM etl_batch b LEFT JOIN dash.built a ON a.batch_id = b.batch_id
            WHERE b.state = 'succeeded' ORDER BY b.finished_at DESC LIMIT 1"""
     )
     row = cursor.fetchone()
     if row is None:
         return None
-    batch_id, kind, finished_at, as_of, aggregated = row
+    batch_id, kind, finished_at, as_of, aggregated, generation = row
     if isinstance(aggregated, str):  # Django reads jsonb as text
         aggregated = json.loads(aggregated)
-    return Batch(batch_id, kind, finished_at, as_of or finished_at.date(), aggregated)
+    return Batch(batch_id, kind, finished_at, as_of or finished_at.date(), aggregated, generation)
 
 
 def filter_options(cursor: Any) -> FilterOptions:
@@ -213,6 +216,12 @@ def histogram_percentiles(histogram_sql: str, shares: tuple[float, ...]) -> str:
     SELECT json_build_array(t.total, {", ".join(picks)}) FROM t)"""
 
 
+_DASH_TABLE = re.compile(
+    r"\bdash\.(submitted|delivered|lags|open|overdue|applications|calibrated|benefits|"
+    r"engaged|supported)\b"
+)
+
+
 @dataclass(frozen=True)
 class Context:
     """What every section's selector needs."""
@@ -225,6 +234,14 @@ class Context:
     @property
     def params(self) -> dict[str, Any]:
         return {**self.filters.params(), "as_of": self.batch.as_of}
+
+    def row(self, sql: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Run a section's statement (see json_row), on this batch's aggregate tables."""
+        return json_row(self.cursor, self.dash(sql), params)
+
+    def dash(self, sql: str) -> str:
+        """``sql`` reading this batch's generation of the aggregate tables."""
+        return _DASH_TABLE.sub(rf"dash.\1_{int(self.batch.generation or 0)}", sql)
 
     def aggregated(self, settings: dict[str, int] | None = None) -> bool:
         """Read the ``dash`` aggregates: they are built for this batch (and, for figures that

@@ -17,7 +17,7 @@ from reporting.dashboards.charts import (
     share,
     shown,
 )
-from reporting.dashboards.selectors.base import Context, json_row
+from reporting.dashboards.selectors.base import Context, slice_where
 
 SLUG = "engagement"
 TITLE = "Engagement"
@@ -31,8 +31,8 @@ WHOLE_FORCE = "Whole force"
 RESTRICTED = "Restricted opportunity"
 RESTRICTED_REFERENCE = "Restricted"
 
-SQL = """
-WITH f AS MATERIALIZED (
+_ENGAGED = """
+f AS MATERIALIZED (
     SELECT f.opportunity_id, f.submitter_person_key, f.submitted_date_key
     FROM fact_opportunity f
     WHERE {where}
@@ -48,7 +48,32 @@ WITH f AS MATERIALIZED (
         WHERE s.person_key IS NOT NULL AND {supported_in_period}
     ) x
     GROUP BY person
-), people AS (
+)"""
+# From the dashboards' aggregates: each person's latest day of each kind, up to the period's
+# last day, is on or after its first day.
+_ENGAGED_AGGREGATED = """
+engaged AS (
+    SELECT * FROM (
+        SELECT a.person_key AS person, {submitted} AS submitted, {supported} AS supported
+        FROM dash.engaged a WHERE {slice}
+    ) e
+    WHERE submitted OR supported
+)"""
+_SUPPORTED = """
+        SELECT f.reference, f.title, s.label, f.supporters, f.impact, f.is_restricted
+        FROM fact_opportunity f JOIN dim_status s ON s.status_key = f.status_key AND s.is_open
+        WHERE {where} AND f.supporters > 0
+        ORDER BY f.supporters DESC, f.reference
+        LIMIT %(top_supported)s"""
+_SUPPORTED_AGGREGATED = """
+        SELECT a.reference, a.title, s.label, a.supporters, a.impact, a.is_restricted
+        FROM dash.supported a JOIN dim_status s ON s.status_key = a.status_key
+        WHERE {where}
+        ORDER BY a.supporters DESC, a.reference
+        LIMIT %(top_supported)s"""
+
+SQL = """
+WITH {engaged}, people AS (
     SELECT p.department_key,
            count(*) FILTER (WHERE e.submitted) AS submitters,
            count(*) FILTER (WHERE e.supported) AS supporters,
@@ -77,26 +102,53 @@ SELECT
     (SELECT json_agg(json_build_array(reference, title, label, supporters, impact,
                                       is_restricted) ORDER BY supporters DESC, reference)
      FROM (
-        SELECT f.reference, f.title, s.label, f.supporters, f.impact, f.is_restricted
-        FROM fact_opportunity f JOIN dim_status s ON s.status_key = f.status_key AND s.is_open
-        WHERE {where} AND f.supporters > 0
-        ORDER BY f.supporters DESC, f.reference
-        LIMIT %(top_supported)s
+{supported}
      ) t)::text AS supported
 """
 
 
-def engagement_section(ctx: Context) -> Section:
+def _latest_column(ctx: Context) -> str | None:
+    """Which of the engagement aggregate's latest-day columns answers the period: the one
+    kept up to the period's last day (None when no column is kept up to that day)."""
+    from reporting.dashboards.aggregates import period_ends
+
+    end = ctx.filters.end
+    if end is None:
+        return "any"
+    return next((name for name, day in period_ends(ctx.batch.as_of).items() if day == end), None)
+
+
+def _sql(ctx: Context) -> str:
     filters = ctx.filters
-    data = json_row(
-        ctx.cursor,
-        SQL.format(
-            where=filters.where("f"),
-            submitted_in_period=filters.in_period("f.submitted_date_key"),
-            supported_in_period=filters.in_period("s.date_key"),
-        ),
-        {**ctx.params, "top_supported": TOP_SUPPORTED},
+    column = _latest_column(ctx) if ctx.aggregated() else None
+    if column is None:
+        return SQL.format(
+            engaged=_ENGAGED.format(
+                where=filters.where("f"),
+                submitted_in_period=filters.in_period("f.submitted_date_key"),
+                supported_in_period=filters.in_period("s.date_key"),
+            ),
+            supported=_SUPPORTED.format(where=filters.where("f")),
+        )
+    tests = {}
+    for kind in ("submitted", "supported"):
+        test = f"a.{kind}_{column} IS NOT NULL"
+        if filters.start:
+            test += f" AND a.{kind}_{column} >= %(start_key)s"
+        tests[kind] = f"({test})"
+    top = ["a.theme_key = " + ("%(theme)s" if filters.theme is not None else "0")]
+    if filters.department is not None:
+        top.append("a.department_key = %(department)s")
+    if filters.journey is not None:
+        top.append("a.journey_key = %(journey)s")
+    return SQL.format(
+        engaged=_ENGAGED_AGGREGATED.format(slice=slice_where(filters), **tests),
+        supported=_SUPPORTED_AGGREGATED.format(where=" AND ".join(top)),
     )
+
+
+def engagement_section(ctx: Context) -> Section:
+    data = ctx.row(_sql(ctx), {**ctx.params, "top_supported": TOP_SUPPORTED})
     return Section(
         slug=SLUG,
         title=TITLE,

@@ -21,7 +21,6 @@ from reporting.dashboards.charts import (
 from reporting.dashboards.selectors.base import (
     Context,
     histogram_percentiles,
-    json_row,
     key_to_date,
     slice_where,
     working_days_sql,
@@ -265,8 +264,7 @@ def flow_section(ctx: Context) -> Section:
 
     deadline, update_months = board_clock()
     clock = {"deadline": deadline, "update_months": update_months}
-    data = json_row(
-        ctx.cursor,
+    data = ctx.row(
         _aggregated_sql(ctx) if ctx.aggregated(clock) else _sql(ctx),
         {
             **ctx.params,

@@ -7,7 +7,6 @@ from reporting.dashboards.charts import Chart, Column, Kind, Section, shown
 from reporting.dashboards.selectors.base import (
     Context,
     histogram_percentiles,
-    json_row,
     slice_where,
 )
 
@@ -73,7 +72,7 @@ def _sql(ctx: Context) -> str:
 
 
 def overview_section(ctx: Context) -> Section:
-    data = json_row(ctx.cursor, _sql(ctx), ctx.params)
+    data = ctx.row(_sql(ctx), ctx.params)
     submitted, delivered, estimated, realised, hours, median, open_now = data["figures"]
     summary = (
         f"{delivered:,} opportunities were delivered, estimated to save "

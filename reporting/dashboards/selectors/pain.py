@@ -19,7 +19,7 @@ from reporting.dashboards.charts import (
     rounded,
     shown,
 )
-from reporting.dashboards.selectors.base import Context, json_row, slice_where
+from reporting.dashboards.selectors.base import Context, slice_where
 
 SLUG = "pain"
 TITLE = "Where the pain is"
@@ -193,8 +193,7 @@ _IMPACT = (
 
 def pain_section(ctx: Context) -> Section:
     filters = ctx.filters
-    data = json_row(
-        ctx.cursor,
+    data = ctx.row(
         AGGREGATED_SQL.format(
             slice=slice_where(filters),
             by_journey=slice_where(filters, by=("journey",)),

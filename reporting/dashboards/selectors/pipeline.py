@@ -13,7 +13,7 @@ from reporting.dashboards.charts import (
     share,
     shown,
 )
-from reporting.dashboards.selectors.base import Context, json_row, slice_where
+from reporting.dashboards.selectors.base import Context, slice_where
 
 SLUG = "pipeline"
 TITLE = "Pipeline"
@@ -130,7 +130,7 @@ def _sql(ctx: Context) -> str:
 
 
 def pipeline_section(ctx: Context) -> Section:
-    data = json_row(ctx.cursor, _sql(ctx), ctx.params)
+    data = ctx.row(_sql(ctx), ctx.params)
     applied = f"Submitted {ctx.describe()}."
     by_state = _by_state(data["by_state"], applied)
     funnel = _funnel(data["funnel"], applied)

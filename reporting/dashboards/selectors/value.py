@@ -15,7 +15,7 @@ from reporting.dashboards.charts import (
     plural,
     shown,
 )
-from reporting.dashboards.selectors.base import Context, json_row
+from reporting.dashboards.selectors.base import Context, key_to_date, slice_where
 from reporting.dashboards.selectors.people import person_names
 
 SLUG = "value"
@@ -110,6 +110,76 @@ SELECT
      FROM calibrated)::text AS overall
 """
 
+# The same figures from the dashboards' aggregates (reporting.dashboards.aggregates).
+AGGREGATED_SQL = """
+WITH months AS (
+    SELECT g::date AS month
+    FROM generate_series(
+        date_trunc('month', coalesce(%(start)s::date, (
+            SELECT {first_benefit} FROM dash.built), %(as_of)s::date)),
+        date_trunc('month', coalesce(%(end)s::date, %(as_of)s::date)),
+        interval '1 month') AS g
+), benefits AS (
+    SELECT date_trunc('month', d.date)::date AS month, sum(a.n) AS n,
+           sum(a.cash) AS cash, sum(a.hours) AS hours
+    FROM dash.benefits a
+    JOIN dim_date d ON d.date_key = a.date_key
+    WHERE {slice} AND {in_period}
+    GROUP BY 1
+), calibrated AS (
+    SELECT * FROM dash.calibrated a WHERE {slice} AND {in_period} AND a.row_theme_key = 0
+)
+SELECT
+    (SELECT json_agg(json_build_array(label, n, recorded, est_hours, real_hours, est_cash,
+                                      real_cash) ORDER BY fy, fq)
+     FROM (
+        SELECT d.fiscal_year AS fy, d.fiscal_quarter AS fq,
+               d.fiscal_year || ' Q' || d.fiscal_quarter AS label,
+               sum(a.n) AS n, sum(a.recorded) AS recorded,
+               coalesce(sum(a.estimated_hours), 0) AS est_hours,
+               coalesce(sum(a.realised_hours), 0) AS real_hours,
+               coalesce(sum(a.estimated_cash), 0) AS est_cash,
+               coalesce(sum(a.realised_cash), 0) AS real_cash
+        FROM dash.delivered a JOIN dim_date d ON d.date_key = a.date_key
+        WHERE {slice} AND {in_period}
+        GROUP BY d.fiscal_year, d.fiscal_quarter
+     ) q)::text AS by_quarter,
+    (SELECT json_agg(json_build_array(month, n, cash, total_cash, total_hours) ORDER BY month)
+     FROM (
+        SELECT m.month, coalesce(b.n, 0) AS n, coalesce(b.cash, 0) AS cash,
+               sum(coalesce(b.cash, 0)) OVER w AS total_cash,
+               sum(coalesce(b.hours, 0)) OVER w AS total_hours
+        FROM months m LEFT JOIN benefits b ON b.month = m.month
+        WINDOW w AS (ORDER BY m.month)
+     ) t)::text AS cumulative,
+    (SELECT json_agg(json_build_array(name, n, est, real) ORDER BY real / est DESC, name)
+     FROM (
+        SELECT coalesce(j.name, '') AS name, sum(a.n) AS n,
+               sum(a.estimated_cash) AS est, sum(a.realised_cash) AS real
+        FROM dash.calibrated a LEFT JOIN dim_journey j ON j.journey_key = a.journey_key
+        WHERE {by_journey} AND {in_period} AND a.row_theme_key = 0
+        GROUP BY 1
+     ) t)::text AS by_journey,
+    (SELECT json_agg(json_build_array(name, n, est, real) ORDER BY position)
+     FROM (
+        SELECT t.name, t.position, sum(a.n) AS n,
+               sum(a.estimated_cash) AS est, sum(a.realised_cash) AS real
+        FROM dash.calibrated a
+        JOIN dim_dna_theme t ON t.dna_theme_key = a.row_theme_key
+        WHERE {slice} AND {in_period}
+        GROUP BY t.name, t.position
+     ) t)::text AS by_theme,
+    (SELECT json_agg(json_build_array(person, n, est, real))
+     FROM (
+        SELECT a.assessor_person_key AS person, sum(a.n) AS n,
+               sum(a.estimated_cash) AS est, sum(a.realised_cash) AS real
+        FROM calibrated a
+        GROUP BY 1
+     ) t)::text AS by_assessor,
+    (SELECT json_build_array(coalesce(sum(n), 0), sum(estimated_cash), sum(realised_cash))
+     FROM calibrated)::text AS overall
+"""
+
 _DELIVERED = (
     "Delivered: ddi.fact_opportunity rows whose delivered_date_key (the first day delivered) "
     "falls in the period."
@@ -129,9 +199,15 @@ _NOT_APPLIED = (
 
 def value_section(ctx: Context) -> Section:
     where_any = ctx.filters.where("f")
-    data = json_row(
-        ctx.cursor,
-        SQL.format(
+    data = ctx.row(
+        AGGREGATED_SQL.format(
+            slice=slice_where(ctx.filters),
+            by_journey=slice_where(ctx.filters, by=("journey",)),
+            in_period=ctx.filters.in_period("a.date_key"),
+            first_benefit=key_to_date("first_benefit_date_key"),
+        )
+        if ctx.aggregated()
+        else SQL.format(
             where_delivered=ctx.filters.where("f", period_column="delivered_date_key")
             + " AND f.delivered_date_key IS NOT NULL",
             where_any=where_any,
