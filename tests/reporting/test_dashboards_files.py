@@ -35,12 +35,19 @@ def money(rows: list[dict[str, str]], column: str) -> Decimal:
     return sum((Decimal(r[column]) for r in rows if r[column]), Decimal(0))
 
 
-@pytest.fixture
-def extracted(settings: Any) -> tuple[Path, Client]:
+@pytest.fixture(params=["ddi", "aggregates"])
+def extracted(request: Any, settings: Any) -> tuple[Path, Client]:
+    """A real extract batch with files; the dashboards read it from the ddi tables, or from
+    the aggregates built from them after the batch (as the worker does)."""
+    from reporting.dashboards.aggregates import aggregates_build
+
     settings.DASHBOARD_CACHE_SECONDS = 0
     build_force()
     batch = run(full=True)
     assert batch.files_path, "the extract wrote no files"
+    if request.param == "aggregates":
+        built = aggregates_build()
+        assert built is not None and built.batch_id == str(batch.batch_id)
     client = Client()
     client.force_login(UserFactory(roles={Role.MANAGER}))
     return Path(settings.EXTRACT_DIR) / batch.files_path, client
