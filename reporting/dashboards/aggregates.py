@@ -11,8 +11,8 @@ built for the batch on show) and the tests run every hand-computed figure both w
 Each table has two generations (``dash.submitted_0`` and ``_1``, …). One transaction empties
 the generation not on show, loads and indexes it, and points ``dash.built`` at it; a reader's
 snapshot sees one ``dash.built`` row, so it reads one whole generation, and ``dash.built`` says
-which batch (and which board settings) it came from. A transaction-level advisory lock keeps
-two builds from running at once.
+which batch (and which board settings) it came from. An EXCLUSIVE lock on ``dash.built``
+(readers' ACCESS SHARE is not blocked) keeps two builds from running at once.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import OperationalError, connections, transaction
 
 from reporting.dashboards.filters import date_key, period_dates
 from reporting.dashboards.selectors.base import key_to_date, working_days_sql
@@ -34,8 +34,9 @@ from synergy_portal.db.routers import REPORTING_ALIAS
 
 logger = logging.getLogger(__name__)
 
-# pg_advisory_xact_lock key: "dash" in ASCII.
-LOCK_KEY = 0x64617368
+# Bumped when the aggregates' definitions change, so a deploy rebuilds them instead of
+# carrying the old ones over to a batch that changed nothing.
+VERSION = 1
 # The indexes each table gets after loading: the slice columns in the orders the sections'
 # statements ask for them (equal on two, every value of the third, or equal on all three).
 BY_JOURNEY = ("theme_key", "department_key", "journey_key")
@@ -443,28 +444,43 @@ def _period_keys(as_of: date) -> dict[str, Any]:
 
 
 def _latest(cursor: Any) -> tuple[str, Any] | None:
+    # The batch's day as the dashboards read it (base.batch_latest).
     cursor.execute(
-        """SELECT batch_id::text, as_of FROM etl_batch WHERE state = 'succeeded'
-           ORDER BY finished_at DESC LIMIT 1"""
+        """SELECT batch_id::text, coalesce(as_of, (finished_at AT TIME ZONE 'UTC')::date)
+           FROM etl_batch WHERE state = 'succeeded' ORDER BY finished_at DESC LIMIT 1"""
     )
     row = cursor.fetchone()
     return (row[0], row[1]) if row else None
 
 
-def _carry_over(cursor: Any, batch_id: str, clock: dict[str, int]) -> bool:
-    """Relabel the aggregates for ``batch_id`` when they were built with the same board
-    settings and every batch since wrote nothing (a 15-minute refresh when nobody changed
-    anything) for the same day: their figures are then those of ``batch_id``."""
+# The dimension attributes the aggregates copy (or compute with): a batch can change them
+# without counting a row (a dimension row deleted), so carrying over also needs them unchanged.
+FINGERPRINT_SQL = f"""
+SELECT md5(concat_ws('|', {VERSION},
+    (SELECT string_agg(concat_ws(',', application_key, application_id, name, debt_rating,
+                                 lifecycle, is_current), ';' ORDER BY application_key)
+     FROM dim_application),
+    (SELECT string_agg(concat_ws(',', delivery_cycle_key, ends_date_key), ';'
+                       ORDER BY delivery_cycle_key) FROM dim_delivery_cycle),
+    (SELECT string_agg(concat_ws(',', status_key, status_code, workflow_position, is_open), ';'
+                       ORDER BY status_key) FROM dim_status)))"""
+
+
+def _carry_over(cursor: Any, batch_id: str, clock: dict[str, int], fingerprint: str) -> bool:
+    """Relabel the aggregates for ``batch_id`` when they were built by this code, with the
+    same board settings and dimensions, and every batch since wrote nothing (a 15-minute
+    refresh when nobody changed anything) for the same day: their figures are then those of
+    ``batch_id``."""
     cursor.execute(
         """UPDATE dash.built d SET batch_id = %s, built_at = now()
            FROM etl_batch p
-           WHERE p.batch_id = d.batch_id AND d.settings = %s::jsonb
+           WHERE p.batch_id = d.batch_id AND d.settings = %s::jsonb AND d.fingerprint = %s
              AND NOT EXISTS (
                  SELECT 1 FROM etl_batch b
                  WHERE b.state = 'succeeded' AND b.finished_at > p.finished_at
                    AND (b.as_of IS DISTINCT FROM p.as_of OR EXISTS (
                         SELECT 1 FROM jsonb_each_text(b.rows) r WHERE r.value <> '0')))""",
-        [batch_id, json.dumps(clock)],
+        [batch_id, json.dumps(clock), fingerprint],
     )
     return cursor.rowcount == 1
 
@@ -483,12 +499,17 @@ def aggregates_build(*, force: bool = False) -> Built | None:
         # once, in the order a full extract truncates them: a full extract running now is
         # waited for (its TRUNCATE would empty the tables under an older snapshot), and one
         # starting mid-build waits for the build, neither holding a table the other needs.
+        # The builds' own mutex comes first, also before the snapshot: a build that got it
+        # after another committed sees that build's dash.built.
         if not nested:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        try:
+            cursor.execute("LOCK TABLE dash.built IN EXCLUSIVE MODE NOWAIT")
+        except OperationalError as exc:
+            raise AggregatesBusyError(
+                "Another build of the dashboards' aggregates is running"
+            ) from exc
         cursor.execute(f"LOCK TABLE {', '.join(FACT_TABLES)} IN ACCESS SHARE MODE")
-        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [LOCK_KEY])
-        if not cursor.fetchone()[0]:
-            raise AggregatesBusyError("Another build of the dashboards' aggregates is running")
         latest = _latest(cursor)
         if latest is None:
             return None
@@ -498,13 +519,14 @@ def aggregates_build(*, force: bool = False) -> Built | None:
         built = json.loads(found[0]) if found and isinstance(found[0], str) else found and found[0]
         if found is not None and built == clock and not force:
             return None
-        if not force and _carry_over(cursor, batch_id, clock):
+        cursor.execute(FINGERPRINT_SQL)
+        fingerprint = cursor.fetchone()[0]
+        if not force and _carry_over(cursor, batch_id, clock, fingerprint):
             seconds = time.perf_counter() - started
             logger.info("Dashboard aggregates carried over to batch %s (nothing changed)", batch_id)
             return Built(batch_id, seconds, {}, carried=True)
         cursor.execute(
-            "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true), "
-            "set_config('temp_buffers', '64MB', true)",
+            "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true)",
             [getattr(settings, "REPORTING_EXTRACT_WORK_MEM", "128MB")],
         )
         params = {**clock, "as_of": as_of, "tz": settings.TIME_ZONE, **_period_keys(as_of)}
@@ -540,10 +562,10 @@ def aggregates_build(*, force: bool = False) -> Built | None:
         # when the period is all time.
         cursor.execute(
             "INSERT INTO dash.built (batch_id, built_at, seconds, settings, row_counts, "
-            "generation, first_benefit_date_key) "
-            "SELECT %s, now(), %s, %s, %s, %s, (SELECT min(d.date_key) FROM fact_benefit b "
+            "generation, fingerprint, first_benefit_date_key) "
+            "SELECT %s, now(), %s, %s, %s, %s, %s, (SELECT min(d.date_key) FROM fact_benefit b "
             "JOIN dim_date d ON d.date_key = b.realised_date_key)",
-            [batch_id, seconds, json.dumps(clock), json.dumps(rows), generation],
+            [batch_id, seconds, json.dumps(clock), json.dumps(rows), generation, fingerprint],
         )
     seconds = time.perf_counter() - started
     logger.info("Dashboard aggregates built for batch %s in %.1f s: %s", batch_id, seconds, rows)

@@ -24,6 +24,7 @@ CREATE UNLOGGED TABLE dash.built (
     settings jsonb NOT NULL,
     row_counts jsonb NOT NULL,
     generation smallint NOT NULL,
+    fingerprint text NOT NULL,
     first_benefit_date_key integer
 );
 """
