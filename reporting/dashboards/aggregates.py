@@ -21,13 +21,11 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, connections, transaction
 
-from reporting.dashboards.filters import date_key, period_dates
 from reporting.dashboards.selectors.base import key_to_date, working_days_sql
 from reporting.services.transforms import FACT_TABLES
 from synergy_portal.db.routers import REPORTING_ALIAS
@@ -271,19 +269,6 @@ class Aggregate:
         )
 
 
-def _max_days() -> tuple[tuple[str, str, str], ...]:
-    return tuple(
-        (f"{kind}_{name}", f"max(e.day) FILTER (WHERE {test}{bound})", "max")
-        for kind, test in (("submitted", "e.submitted"), ("supported", "NOT e.submitted"))
-        for name, bound in (
-            ("any", ""),
-            ("as_of", " AND e.day <= %(as_of_key)s"),
-            ("lfq", " AND e.day <= %(lfq_key)s"),
-            ("lfy", " AND e.day <= %(lfy_key)s"),
-        )
-    )
-
-
 AGGREGATES: tuple[Aggregate, ...] = (
     Aggregate(
         "submitted",
@@ -393,23 +378,27 @@ AGGREGATES: tuple[Aggregate, ...] = (
         ),
         source="dash_base o JOIN fact_benefit b ON b.opportunity_id = o.opportunity_id",
     ),
-    Aggregate(
-        "engaged",
-        (("person_key", "e.person"),),
-        _max_days(),
-        source="(SELECT theme_key, department_key, journey_key, submitter_person_key AS person, "
+)
+# Each table's statement, with {generation} to fill in.
+INSERTS: dict[str, str] = {
+    **{aggregate.table: aggregate.sql() for aggregate in AGGREGATES},
+    # Each person's days of submitting and of supporting, by theme, department and journey:
+    # whether they took part in any period is two binary searches (width_bucket); not rolled
+    # up, as a person counts once however many slices they appear in.
+    "engaged": (
+        "INSERT INTO dash.engaged_{generation} (theme_key, department_key, journey_key, "
+        "person_key, submitted, days) "
+        "SELECT theme_key, department_key, journey_key, person, submitted, "
+        "array_agg(DISTINCT day ORDER BY day) FROM ("
+        "SELECT theme_key, department_key, journey_key, submitter_person_key AS person, "
         "submitted_date_key AS day, true AS submitted FROM dash_base "
         "WHERE submitter_person_key IS NOT NULL AND submitted_date_key IS NOT NULL "
         "UNION ALL SELECT o.theme_key, o.department_key, o.journey_key, s.person_key, "
         "s.date_key, false FROM dash_base o "
         "JOIN fact_support s ON s.opportunity_id = o.opportunity_id "
-        "WHERE s.person_key IS NOT NULL) e",
-        two_stage=True,
+        "WHERE s.person_key IS NOT NULL) e "
+        "GROUP BY 1, 2, 3, 4, 5"
     ),
-)
-# Each table's statement, with {generation} to fill in.
-INSERTS: dict[str, str] = {
-    **{aggregate.table: aggregate.sql() for aggregate in AGGREGATES},
     # The most supported open opportunities of each department, journey and theme: those of
     # any wider slice are among them.
     "supported": (
@@ -425,22 +414,10 @@ INSERTS: dict[str, str] = {
 }
 
 
-def period_ends(as_of: date) -> dict[str, date]:
-    """The last days the engagement aggregate keeps each person's latest day up to."""
-    return {
-        "as_of": as_of,
-        "lfq": period_dates("lfq", as_of)[1],
-        "lfy": period_dates("lfy", as_of)[1],
-    }
-
-
-def _period_keys(as_of: date) -> dict[str, Any]:
+def _top_supported() -> dict[str, Any]:
     from reporting.dashboards.selectors.engagement import TOP_SUPPORTED
 
-    keys: dict[str, Any] = {
-        f"{name}_key": date_key(day) for name, day in period_ends(as_of).items() if day
-    }
-    return {**keys, "top_supported": TOP_SUPPORTED}
+    return {"top_supported": TOP_SUPPORTED}
 
 
 def _latest(cursor: Any) -> tuple[str, Any] | None:
@@ -529,7 +506,7 @@ def aggregates_build(*, force: bool = False) -> Built | None:
             "SELECT set_config('jit', 'off', true), set_config('work_mem', %s, true)",
             [getattr(settings, "REPORTING_EXTRACT_WORK_MEM", "128MB")],
         )
-        params = {**clock, "as_of": as_of, "tz": settings.TIME_ZONE, **_period_keys(as_of)}
+        params = {**clock, "as_of": as_of, "tz": settings.TIME_ZONE, **_top_supported()}
         cursor.execute("DROP TABLE IF EXISTS pg_temp.dash_base")
         step = time.perf_counter()
         cursor.execute(_base_sql(), params)

@@ -96,16 +96,8 @@ CREATE UNLOGGED TABLE dash.{gen}benefits ({SLICE}
 );
 CREATE UNLOGGED TABLE dash.{gen}engaged ({SLICE}
     person_key varchar(64) NOT NULL,
-    -- The latest day the person submitted / supported: ever, up to the batch's day, up to
-    -- the end of the last financial quarter, up to the end of the last financial year.
-    submitted_any integer,
-    submitted_as_of integer,
-    submitted_lfq integer,
-    submitted_lfy integer,
-    supported_any integer,
-    supported_as_of integer,
-    supported_lfq integer,
-    supported_lfy integer
+    submitted boolean NOT NULL,      -- submissions; else supports
+    days integer[] NOT NULL          -- the distinct days (date keys), in order
 );
 CREATE UNLOGGED TABLE dash.{gen}supported (
     theme_key bigint NOT NULL,

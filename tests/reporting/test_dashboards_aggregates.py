@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -46,7 +46,6 @@ PERIODS = [
     {"period": "lfy"},
     {"period": "custom", "from": "2026-06-01"},
     {"period": "custom", "to": "2026-03-31"},
-    # Engagement keeps no latest day up to 30 April: that period reads the ddi tables.
     {"period": "custom", "from": "2026-02-01", "to": "2026-04-30"},
 ]
 DEPARTMENTS = [None, RESPONSE, CUSTODY]
@@ -200,19 +199,3 @@ def test_a_second_build_waits_for_the_first(dataset: Any) -> None:
         assert _shown() is not None
         other.rollback()
     assert aggregates_build() is not None
-
-
-def test_engagement_reads_the_latest_day_kept_up_to_the_periods_end() -> None:
-    from reporting.dashboards.aggregates import period_ends
-
-    # In November the last financial quarter and year end on different days.
-    assert period_ends(date(2026, 11, 27)) == {
-        "as_of": date(2026, 11, 27),
-        "lfq": date(2026, 9, 30),
-        "lfy": date(2026, 3, 31),
-    }
-    assert period_ends(date(2026, 4, 2)) == {
-        "as_of": date(2026, 4, 2),
-        "lfq": date(2026, 3, 31),
-        "lfy": date(2026, 3, 31),
-    }

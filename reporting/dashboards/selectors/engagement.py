@@ -17,7 +17,7 @@ from reporting.dashboards.charts import (
     share,
     shown,
 )
-from reporting.dashboards.selectors.base import Context, slice_where
+from reporting.dashboards.selectors.base import Context
 
 SLUG = "engagement"
 TITLE = "Engagement"
@@ -49,15 +49,18 @@ f AS MATERIALIZED (
     ) x
     GROUP BY person
 )"""
-# From the dashboards' aggregates: each person's latest day of each kind, up to the period's
-# last day, is on or after its first day.
+# From the dashboards' aggregates: a person's sorted days of each kind in the slice include
+# one in the period (width_bucket counts the days up to a key by binary search).
 _ENGAGED_AGGREGATED = """
 engaged AS (
-    SELECT * FROM (
-        SELECT a.person_key AS person, {submitted} AS submitted, {supported} AS supported
-        FROM dash.engaged a WHERE {slice}
+    SELECT person, bool_or(submitted) AS submitted, bool_or(supported) AS supported
+    FROM (
+        SELECT a.person_key AS person, a.submitted AND {within} AS submitted,
+               NOT a.submitted AND {within} AS supported
+        FROM dash.engaged a WHERE {where}
     ) e
     WHERE submitted OR supported
+    GROUP BY person
 )"""
 _SUPPORTED = """
         SELECT f.reference, f.title, s.label, f.supporters, f.impact, f.is_restricted
@@ -107,21 +110,9 @@ SELECT
 """
 
 
-def _latest_column(ctx: Context) -> str | None:
-    """Which of the engagement aggregate's latest-day columns answers the period: the one
-    kept up to the period's last day (None when no column is kept up to that day)."""
-    from reporting.dashboards.aggregates import period_ends
-
-    end = ctx.filters.end
-    if end is None:
-        return "any"
-    return next((name for name, day in period_ends(ctx.batch.as_of).items() if day == end), None)
-
-
 def _sql(ctx: Context) -> str:
     filters = ctx.filters
-    column = _latest_column(ctx) if ctx.aggregated() else None
-    if column is None:
+    if not ctx.aggregated():
         return SQL.format(
             engaged=_ENGAGED.format(
                 where=filters.where("f"),
@@ -130,19 +121,22 @@ def _sql(ctx: Context) -> str:
             ),
             supported=_SUPPORTED.format(where=filters.where("f")),
         )
-    tests = {}
-    for kind in ("submitted", "supported"):
-        test = f"a.{kind}_{column} IS NOT NULL"
-        if filters.start:
-            test += f" AND a.{kind}_{column} >= %(start_key)s"
-        tests[kind] = f"({test})"
+    if filters.start and filters.end:
+        within = "width_bucket(%(end_key)s, a.days) > width_bucket(%(start_key)s - 1, a.days)"
+    elif filters.start:
+        within = "cardinality(a.days) > width_bucket(%(start_key)s - 1, a.days)"
+    elif filters.end:
+        within = "width_bucket(%(end_key)s, a.days) > 0"
+    else:
+        within = "TRUE"
+    # Both tables hold rows by theme, department and journey only (not rolled up).
     top = ["a.theme_key = " + ("%(theme)s" if filters.theme is not None else "0")]
     if filters.department is not None:
         top.append("a.department_key = %(department)s")
     if filters.journey is not None:
         top.append("a.journey_key = %(journey)s")
     return SQL.format(
-        engaged=_ENGAGED_AGGREGATED.format(slice=slice_where(filters), **tests),
+        engaged=_ENGAGED_AGGREGATED.format(within=within, where=" AND ".join(top)),
         supported=_SUPPORTED_AGGREGATED.format(where=" AND ".join(top)),
     )
 
