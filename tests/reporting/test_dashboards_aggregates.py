@@ -199,3 +199,27 @@ def test_a_second_build_waits_for_the_first(dataset: Any) -> None:
         assert _shown() is not None
         other.rollback()
     assert aggregates_build() is not None
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "reporting"])
+def test_an_extract_run_by_hand_builds_the_aggregates_after_its_batch(settings: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from tests.reporting.factories import build_force
+
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    build_force()
+    out = StringIO()
+    call_command("run_extract", "--no-files", "--no-aggregates", stdout=out)
+    assert "Dashboard aggregates" not in out.getvalue()
+    assert _shown().aggregated is None
+
+    call_command("run_extract", "--no-files", stdout=out)
+    assert "Dashboard aggregates built in" in out.getvalue()
+    shown = _shown()
+    assert shown.aggregated == clock_settings()
+    with connections["reporting"].cursor() as cursor:
+        cursor.execute("SELECT batch_id::text FROM dash.built")
+        assert cursor.fetchone()[0] == shown.batch_id

@@ -1,8 +1,10 @@
-"""``manage.py run_extract [--full] [--since WATERMARK|DATE|DATETIME|BATCH_ID] [--no-files]``."""
+"""``manage.py run_extract [--full] [--since WATERMARK|DATE|DATETIME|BATCH_ID] [--no-files]
+[--no-aggregates]``."""
 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -10,6 +12,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from reporting.services.extract import ExtractBusyError, Since, extract_run
+
+logger = logging.getLogger(__name__)
 
 
 def parse_since(value: str) -> Since:
@@ -32,7 +36,8 @@ def parse_since(value: str) -> Since:
 class Command(BaseCommand):
     help = (
         "Run a DDI extract batch now: the changes since the last batch (default) or a full "
-        "rebuild, with its CSV, Parquet and datapackage.json files."
+        "rebuild, with its CSV, Parquet and datapackage.json files; then the dashboards' "
+        "aggregates, as the worker builds them after each batch."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -48,6 +53,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--as-of", type=date.fromisoformat, default=None, help="Last day of the daily snapshot."
+        )
+        parser.add_argument(
+            "--no-aggregates",
+            action="store_true",
+            help="Leave the dashboards' aggregates to the worker.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -73,3 +83,18 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(batch.rows, sort_keys=True))
         if batch.files_path:
             self.stdout.write(f"Files: {batch.files_path}")
+        if not options["no_aggregates"]:
+            self._aggregates()
+
+    def _aggregates(self) -> None:
+        from reporting.dashboards.aggregates import aggregates_build
+
+        try:
+            built = aggregates_build()
+        except Exception:
+            # The batch stands; the dashboards read the ddi tables until a build succeeds.
+            logger.exception("The dashboards' aggregates could not be built")
+            self.stdout.write(self.style.WARNING("Dashboard aggregates not built (see the log)."))
+            return
+        if built is not None:
+            self.stdout.write(f"Dashboard aggregates built in {built.seconds:.1f} s.")
