@@ -223,3 +223,60 @@ def test_an_extract_run_by_hand_builds_the_aggregates_after_its_batch(settings: 
     with connections["reporting"].cursor() as cursor:
         cursor.execute("SELECT batch_id::text FROM dash.built")
         assert cursor.fetchone()[0] == shown.batch_id
+
+
+def test_a_batch_just_landed_shows_the_one_before_until_its_aggregates_are_built(
+    dataset: Any,
+) -> None:
+    from django.test import Client
+    from django.utils import timezone
+
+    from reporting.dashboards.selectors.base import BUILD_GRACE_MINUTES
+    from synergy_portal.models import Role
+    from tests.synergy_portal.factories import UserFactory
+
+    assert aggregates_build() is not None
+    before = _shown()
+    now = timezone.now()
+    # The aggregates were built for a batch that finished five minutes before the new one.
+    EtlBatch.objects.filter(batch_id=before.batch_id).update(finished_at=now - timedelta(minutes=6))
+    newer = EtlBatch.objects.create(
+        batch_id=uuid.uuid4(),
+        kind=EtlBatch.Kind.REFRESH,
+        state=EtlBatch.State.SUCCEEDED,
+        as_of=AS_OF,
+        schema_version=SCHEMA_VERSION,
+        started_at=now - timedelta(minutes=2),
+        finished_at=now - timedelta(minutes=1),
+        rows={"touched_opportunities": 3},
+    )
+    shown = _shown()
+    assert shown.batch_id == before.batch_id and shown.stand_in and shown.aggregated
+    client = Client()
+    client.force_login(UserFactory(roles={Role.MANAGER}))
+    page = client.get("/dashboards/flow/?period=all").content.decode()
+    assert "a newer batch has just landed" in page and before.batch_id[:8] in page
+
+    # Once the new batch's aggregates are built, it is shown.
+    assert aggregates_build() is not None
+    shown = _shown()
+    assert shown.batch_id == str(newer.batch_id) and not shown.stand_in
+
+    # Builds that keep failing are not hidden behind an old batch: once the latest batch is
+    # older than the grace period, it is shown (from the ddi tables).
+    EtlBatch.objects.filter(batch_id=before.batch_id).update(
+        finished_at=now - timedelta(minutes=40)
+    )
+    EtlBatch.objects.filter(batch_id=newer.batch_id).update(finished_at=now - timedelta(minutes=30))
+    latest = EtlBatch.objects.create(
+        batch_id=uuid.uuid4(),
+        kind=EtlBatch.Kind.REFRESH,
+        state=EtlBatch.State.SUCCEEDED,
+        as_of=AS_OF,
+        schema_version=SCHEMA_VERSION,
+        started_at=now - timedelta(minutes=BUILD_GRACE_MINUTES + 3),
+        finished_at=now - timedelta(minutes=BUILD_GRACE_MINUTES + 2),
+        rows={"touched_opportunities": 1},
+    )
+    shown = _shown()
+    assert shown.batch_id == str(latest.batch_id) and shown.aggregated is None

@@ -83,6 +83,8 @@ class Batch:
     aggregated: dict[str, int] | None = None
     # Which generation of the aggregate tables holds them (dash.<table>_<generation>).
     generation: int | None = None
+    # Shown while a newer batch's aggregates are being built (see batch_latest).
+    stand_in: bool = False
 
     @property
     def short_id(self) -> str:
@@ -136,19 +138,51 @@ def reporting_snapshot() -> Iterator[Any]:
         yield cursor
 
 
+# While the aggregates of a new batch are being built (about a minute and a half at a million
+# opportunities), the dashboards go on showing the batch they were last built for, if it is
+# recent: its figures are counted and cached, where the new batch's would be computed from the
+# ddi tables on every cold view.
+BUILD_GRACE_MINUTES = 10
+
+
 def batch_latest(cursor: Any) -> Batch | None:
+    """The batch the dashboards show: the latest successful one, or, for the first minutes
+    after it, the one before it whose aggregates are built (``stand_in``)."""
     cursor.execute(
-        """SELECT b.batch_id::text, b.kind, b.finished_at, b.as_of, a.settings, a.generation
-           FROM etl_batch b LEFT JOIN dash.built a ON a.batch_id = b.batch_id
-           WHERE b.state = 'succeeded' ORDER BY b.finished_at DESC LIMIT 1"""
+        """WITH latest AS (
+               SELECT batch_id, kind, finished_at, as_of FROM etl_batch
+               WHERE state = 'succeeded' ORDER BY finished_at DESC LIMIT 1
+           )
+           SELECT * FROM (
+               SELECT b.batch_id::text, b.kind, b.finished_at, b.as_of, a.settings,
+                      a.generation, b.batch_id <> l.batch_id AS stand_in
+               FROM latest l
+               JOIN dash.built a ON a.batch_id = l.batch_id
+                 OR l.finished_at > now() - make_interval(mins => %(grace)s)
+               JOIN etl_batch b ON b.batch_id = a.batch_id
+                AND b.finished_at > l.finished_at - make_interval(mins => %(window)s)
+               UNION ALL
+               SELECT l.batch_id::text, l.kind, l.finished_at, l.as_of, NULL, NULL, false
+               FROM latest l
+           ) x
+           ORDER BY settings IS NULL LIMIT 1""",
+        {"grace": BUILD_GRACE_MINUTES, "window": refresh_minutes() + BUILD_GRACE_MINUTES},
     )
     row = cursor.fetchone()
     if row is None:
         return None
-    batch_id, kind, finished_at, as_of, aggregated, generation = row
+    batch_id, kind, finished_at, as_of, aggregated, generation, stand_in = row
     if isinstance(aggregated, str):  # Django reads jsonb as text
         aggregated = json.loads(aggregated)
-    return Batch(batch_id, kind, finished_at, as_of or finished_at.date(), aggregated, generation)
+    return Batch(
+        batch_id,
+        kind,
+        finished_at,
+        as_of or finished_at.date(),
+        aggregated,
+        generation,
+        stand_in,
+    )
 
 
 def filter_options(cursor: Any) -> FilterOptions:

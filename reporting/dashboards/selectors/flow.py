@@ -263,6 +263,11 @@ def flow_section(ctx: Context) -> Section:
     from reporting.dashboards.aggregates import board_clock
 
     deadline, update_months = board_clock()
+    if ctx.batch.stand_in and ctx.batch.aggregated:
+        # An earlier batch shown while the latest is built: its figures, with the board
+        # settings they were counted with.
+        deadline = ctx.batch.aggregated["deadline"]
+        update_months = ctx.batch.aggregated["update_months"]
     clock = {"deadline": deadline, "update_months": update_months}
     data = ctx.row(
         _aggregated_sql(ctx) if ctx.aggregated(clock) else _sql(ctx),
