@@ -26,6 +26,7 @@ BUSY_RETRIES = 12
 @shared_task(
     name="reporting.dashboards_warm",
     bind=True,
+    max_retries=BUSY_RETRIES,
     acks_late=True,
     reject_on_worker_lost=True,
     ignore_result=True,

@@ -280,3 +280,36 @@ def test_a_batch_just_landed_shows_the_one_before_until_its_aggregates_are_built
     )
     shown = _shown()
     assert shown.batch_id == str(latest.batch_id) and shown.aggregated is None
+
+
+def test_the_warm_up_task_retries_a_busy_build_and_survives_a_failed_one(
+    dataset: Any, settings: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    import psycopg
+
+    from reporting.dashboards import tasks
+
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    params = connections["reporting"].get_connection_params()
+    with psycopg.connect(**params) as other:
+        other.execute("LOCK TABLE dash.built IN EXCLUSIVE MODE")
+        # Another build holds the lock: the task runs again after it (at once here, run
+        # eagerly), and when its retries are spent it still computes the usual views.
+        with caplog.at_level(logging.INFO):
+            result = tasks.dashboards_warm_task.apply()
+        retries = [r for r in caplog.records if "Retry in 30s" in r.getMessage()]
+        assert len(retries) == tasks.BUSY_RETRIES
+        assert result.get() == 2 * len(SECTIONS)
+        other.rollback()
+    assert _shown().aggregated is None
+
+    def broken() -> None:
+        raise RuntimeError("the reporting database refused the build")
+
+    # A build that fails outright is logged; the usual views are still computed (from ddi).
+    monkeypatch.setattr(tasks, "aggregates_build", broken)
+    result = tasks.dashboards_warm_task.apply()
+    assert result.state == "SUCCESS" and result.get() == 2 * len(SECTIONS)
