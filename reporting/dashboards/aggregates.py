@@ -27,6 +27,15 @@ from django.conf import settings
 from django.db import OperationalError, connections, transaction
 
 from reporting.dashboards.selectors.base import key_to_date, working_days_sql
+from reporting.dashboards.selectors.flow import (
+    AGE_BUCKETS,
+    CYCLE_DAYS,
+    promise_outcome_sql,
+    recent_change_sql,
+    time_in_delivery_sql,
+)
+from reporting.dashboards.selectors.pipeline import POSITIONS_CTE, furthest_sql, rejections_sql
+from reporting.dashboards.selectors.value import assessors_sql
 from reporting.services.transforms import FACT_TABLES
 from synergy_portal.db.routers import REPORTING_ALIAS
 
@@ -64,14 +73,6 @@ TABLES = (
     "engaged",
     "supported",
 )
-AGE_BUCKETS = (
-    (0, 7),
-    (8, 28),
-    (29, 91),
-    (92, 182),
-    (183, None),
-)
-CYCLE_DAYS = 4
 
 
 class AggregatesBusyError(RuntimeError):
@@ -110,7 +111,7 @@ def _age_bucket() -> str:
             else ""
         )
         + f" THEN {index}"
-        for index, (low, high) in enumerate(AGE_BUCKETS)
+        for index, (_, low, high) in enumerate(AGE_BUCKETS)
     )
     return f"CASE WHEN s.is_open THEN CASE {whens} END END"
 
@@ -118,49 +119,20 @@ def _age_bucket() -> str:
 def _base_sql() -> str:
     """One row per opportunity and slice theme (0, then each of its DNA themes), with every
     value a figure is computed from, worked out once."""
-    local = "AT TIME ZONE %(tz)s"
     submitted_day = key_to_date("f.submitted_date_key")
-    wd_triaged = working_days_sql(submitted_day, key_to_date("f.triaged_date_key"))
-    wd_closed = working_days_sql(submitted_day, key_to_date("f.closed_date_key"))
     wd_waiting = working_days_sql(submitted_day, "%(as_of)s::date")
-    wd_cycle = working_days_sql(
-        f"((c.changed_at - c.days_in_previous_status * interval '1 day') {local})::date",
-        f"(c.changed_at {local})::date",
+    calibrated = (
+        "(SELECT opportunity_id FROM fact_opportunity WHERE delivered_date_key IS NOT NULL "
+        "AND realised_cash_per_year IS NOT NULL AND estimated_cash_per_year > 0)"
     )
     return f"""
 CREATE TEMP TABLE dash_base ON COMMIT DROP AS
-WITH pos AS (
-    SELECT max(workflow_position) FILTER (WHERE status_code = 'triage') AS triage,
-           max(workflow_position) FILTER (WHERE status_code = 'assessing') AS assessing,
-           max(workflow_position) FILTER (WHERE status_code = 'backlog') AS backlog,
-           max(workflow_position) FILTER (WHERE status_code = 'in_delivery') AS in_delivery,
-           max(workflow_position) FILTER (WHERE status_code = 'delivered') AS delivered,
-           max(workflow_position) FILTER (WHERE status_code = 'benefits_realised') AS benefits
-    FROM dim_status
-), cycles AS (
-    SELECT DISTINCT ON (c.opportunity_id) c.opportunity_id, {wd_cycle} AS working_days
-    FROM fact_status_change c
-    WHERE c.to_status_key = (SELECT status_key FROM dim_status WHERE status_code = 'delivered')
-      AND c.from_status_key = (
-          SELECT status_key FROM dim_status WHERE status_code = 'in_delivery')
-      AND c.days_in_previous_status IS NOT NULL
-    ORDER BY c.opportunity_id, c.changed_at DESC, c.status_change_id DESC
+WITH {POSITIONS_CTE}, cycles AS (
+    {time_in_delivery_sql()}
 ), rejections AS (
-    SELECT DISTINCT ON (c.opportunity_id) c.opportunity_id, c.reason
-    FROM fact_status_change c
-    JOIN fact_opportunity f ON f.opportunity_id = c.opportunity_id
-     AND f.status_key = c.to_status_key
-    WHERE c.to_status_key = (SELECT status_key FROM dim_status WHERE status_code = 'rejected')
-    ORDER BY c.opportunity_id, c.changed_at DESC, c.status_change_id DESC
+    {rejections_sql("fact_opportunity")}
 ), assessors AS (
-    -- Who completed the assessment: the first move into the backlog (which needs a score).
-    SELECT DISTINCT ON (c.opportunity_id) c.opportunity_id, c.actor_person_key
-    FROM fact_status_change c
-    JOIN fact_opportunity f ON f.opportunity_id = c.opportunity_id
-     AND f.delivered_date_key IS NOT NULL AND f.realised_cash_per_year IS NOT NULL
-     AND f.estimated_cash_per_year > 0
-    WHERE c.to_status_key = (SELECT status_key FROM dim_status WHERE status_code = 'backlog')
-    ORDER BY c.opportunity_id, c.changed_at, c.status_change_id
+    {assessors_sql(calibrated)}
 ), o AS (
     SELECT f.opportunity_id, f.department_key, f.journey_key, f.step_key, f.status_key,
            s.is_open, f.submitted_date_key, f.triaged_date_key, f.delivered_date_key,
@@ -171,33 +143,14 @@ WITH pos AS (
            f.realised_cash_per_year IS NOT NULL AND f.estimated_cash_per_year > 0
                AS calibrated,
            a.actor_person_key AS assessor_person_key,
-           coalesce(greatest(
-               s.workflow_position,
-               CASE WHEN f.triaged_date_key IS NOT NULL THEN pos.triage END,
-               CASE WHEN f.assessing_date_key IS NOT NULL THEN pos.assessing END,
-               CASE WHEN f.backlog_date_key IS NOT NULL THEN pos.backlog END,
-               CASE WHEN f.in_delivery_date_key IS NOT NULL THEN pos.in_delivery END,
-               CASE WHEN f.delivered_date_key IS NOT NULL THEN pos.delivered END,
-               CASE WHEN f.benefits_date_key IS NOT NULL THEN pos.benefits END), 1) AS position,
+           {furthest_sql("s")} AS position,
            CASE WHEN r.opportunity_id IS NOT NULL
                 THEN coalesce(nullif(btrim(r.reason), ''), '') END AS reason,
-           CASE
-               WHEN f.triaged_date_key IS NOT NULL THEN
-                   CASE WHEN {wd_triaged} <= %(deadline)s THEN 'on_time' ELSE 'late' END
-               WHEN s.status_code = 'withdrawn' THEN 'withdrawn'
-               WHEN s.status_code IN ('rejected', 'duplicate') AND f.closed_date_key IS NOT NULL
-               THEN CASE WHEN {wd_closed} <= %(deadline)s THEN 'on_time' ELSE 'late' END
-               WHEN s.status_code = 'submitted' THEN
-                   CASE WHEN {wd_waiting} <= %(deadline)s THEN 'waiting' ELSE 'overdue' END
-               ELSE 'unknown'
-           END AS outcome,
+           {promise_outcome_sql()} AS outcome,
            {_age_bucket()} AS age_bucket,
            s.is_open AND s.status_code = 'submitted' AND {wd_waiting} > %(deadline)s
                AS first_response_overdue,
-           s.is_open AND s.status_code <> 'submitted' AND NOT coalesce(
-               f.status_since_date_key >= to_char(
-                   %(as_of)s::date - make_interval(months => %(update_months)s), 'YYYYMMDD'
-               )::int, false) AS update_overdue,
+           s.is_open AND s.status_code <> 'submitted' AND NOT {recent_change_sql()} AS update_overdue,
            CASE WHEN f.fits_two_speed THEN 'fits' WHEN NOT f.fits_two_speed THEN 'larger'
                 ELSE 'unscored' END AS sized,
            CASE WHEN c.working_days <= {CYCLE_DAYS} THEN 'within'

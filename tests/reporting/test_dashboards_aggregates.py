@@ -103,15 +103,20 @@ def test_every_filter_combination_reads_the_same_figures_from_the_aggregates(
     assert compared == len(PERIODS) * 27 * len(SECTIONS)
 
 
-def _batch(minute: int, **fields: Any) -> EtlBatch:
+def _batch(minute: int | datetime, **fields: Any) -> EtlBatch:
+    """A succeeded refresh batch that finished at ``minute`` past 06:00 on the dataset's day
+    (or at a given time), after a minute's run."""
+    finished = (
+        minute if isinstance(minute, datetime) else datetime(2026, 6, 15, 6, minute, tzinfo=UTC)
+    )
     return EtlBatch.objects.create(
         batch_id=uuid.uuid4(),
         kind=EtlBatch.Kind.REFRESH,
         state=EtlBatch.State.SUCCEEDED,
         as_of=fields.pop("as_of", AS_OF),
         schema_version=SCHEMA_VERSION,
-        started_at=datetime(2026, 6, 15, 6, minute - 1, tzinfo=UTC),
-        finished_at=datetime(2026, 6, 15, 6, minute, tzinfo=UTC),
+        started_at=finished - timedelta(minutes=1),
+        finished_at=finished,
         **fields,
     )
 
@@ -240,16 +245,7 @@ def test_a_batch_just_landed_shows_the_one_before_until_its_aggregates_are_built
     now = timezone.now()
     # The aggregates were built for a batch that finished five minutes before the new one.
     EtlBatch.objects.filter(batch_id=before.batch_id).update(finished_at=now - timedelta(minutes=6))
-    newer = EtlBatch.objects.create(
-        batch_id=uuid.uuid4(),
-        kind=EtlBatch.Kind.REFRESH,
-        state=EtlBatch.State.SUCCEEDED,
-        as_of=AS_OF,
-        schema_version=SCHEMA_VERSION,
-        started_at=now - timedelta(minutes=2),
-        finished_at=now - timedelta(minutes=1),
-        rows={"touched_opportunities": 3},
-    )
+    newer = _batch(now - timedelta(minutes=1), rows={"touched_opportunities": 3})
     shown = _shown()
     assert shown.batch_id == before.batch_id and shown.stand_in and shown.aggregated
     client = Client()
@@ -268,22 +264,15 @@ def test_a_batch_just_landed_shows_the_one_before_until_its_aggregates_are_built
         finished_at=now - timedelta(minutes=40)
     )
     EtlBatch.objects.filter(batch_id=newer.batch_id).update(finished_at=now - timedelta(minutes=30))
-    latest = EtlBatch.objects.create(
-        batch_id=uuid.uuid4(),
-        kind=EtlBatch.Kind.REFRESH,
-        state=EtlBatch.State.SUCCEEDED,
-        as_of=AS_OF,
-        schema_version=SCHEMA_VERSION,
-        started_at=now - timedelta(minutes=BUILD_GRACE_MINUTES + 3),
-        finished_at=now - timedelta(minutes=BUILD_GRACE_MINUTES + 2),
-        rows={"touched_opportunities": 1},
+    latest = _batch(
+        now - timedelta(minutes=BUILD_GRACE_MINUTES + 2), rows={"touched_opportunities": 1}
     )
     shown = _shown()
     assert shown.batch_id == str(latest.batch_id) and shown.aggregated is None
 
 
 def test_the_warm_up_task_retries_a_busy_build_and_survives_a_failed_one(
-    dataset: Any, settings: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    dataset: Any, settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     import logging
 
@@ -306,10 +295,16 @@ def test_the_warm_up_task_retries_a_busy_build_and_survives_a_failed_one(
         other.rollback()
     assert _shown().aggregated is None
 
-    def broken() -> None:
-        raise RuntimeError("the reporting database refused the build")
-
-    # A build that fails outright is logged; the usual views are still computed (from ddi).
-    monkeypatch.setattr(tasks, "aggregates_build", broken)
-    result = tasks.dashboards_warm_task.apply()
-    assert result.state == "SUCCESS" and result.get() == 2 * len(SECTIONS)
+    # A build that fails outright (here: a reader still on the generation it must empty,
+    # and a lock timeout) is logged; the usual views are still computed, from ddi.
+    with psycopg.connect(**params) as other:
+        other.execute("LOCK TABLE dash.submitted_0 IN ACCESS SHARE MODE")
+        with connections["reporting"].cursor() as cursor:
+            cursor.execute("SET lock_timeout = '200ms'")
+        caplog.clear()
+        with caplog.at_level(logging.ERROR):
+            result = tasks.dashboards_warm_task.apply()
+        assert result.state == "SUCCESS" and result.get() == 2 * len(SECTIONS)
+        assert any("could not be built" in r.getMessage() for r in caplog.records)
+        other.rollback()
+    assert _shown().aggregated is None

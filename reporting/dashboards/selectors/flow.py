@@ -52,17 +52,65 @@ def _age_filters() -> str:
     return ", ".join(parts)
 
 
-def _sql(ctx: Context) -> str:
-    filters = ctx.filters
+# Submitted and delivered per week (both statements), from `weeks` and `events`.
+_THROUGHPUT = """    (SELECT json_agg(json_build_array(w.week, coalesce(e.submitted, 0), coalesce(e.delivered, 0))
+                     ORDER BY w.week)
+     FROM weeks w LEFT JOIN events e ON e.week = w.week)::text AS throughput,"""
+
+
+def promise_outcome_sql() -> str:
+    """The first answer to an opportunity (f: fact_opportunity, s: its current dim_status):
+    the first day in triage, or for one rejected or merged without triage, the day it was
+    closed, within %(deadline)s working days of submission or not; still waiting on
+    %(as_of)s; or withdrawn untriaged (the submitter's own move)."""
     submitted_day = key_to_date("f.submitted_date_key")
-    local = "AT TIME ZONE %(tz)s"
-    wd_waiting = working_days_sql(submitted_day, "%(as_of)s::date")
     wd_triaged = working_days_sql(submitted_day, key_to_date("f.triaged_date_key"))
     wd_closed = working_days_sql(submitted_day, key_to_date("f.closed_date_key"))
+    wd_waiting = working_days_sql(submitted_day, "%(as_of)s::date")
+    return f"""CASE
+               WHEN f.triaged_date_key IS NOT NULL THEN
+                   CASE WHEN {wd_triaged} <= %(deadline)s THEN 'on_time' ELSE 'late' END
+               WHEN s.status_code = 'withdrawn' THEN 'withdrawn'
+               WHEN s.status_code IN ('rejected', 'duplicate') AND f.closed_date_key IS NOT NULL
+               THEN CASE WHEN {wd_closed} <= %(deadline)s THEN 'on_time' ELSE 'late' END
+               WHEN s.status_code = 'submitted' THEN
+                   CASE WHEN {wd_waiting} <= %(deadline)s THEN 'waiting' ELSE 'overdue' END
+               ELSE 'unknown'
+           END"""
+
+
+def recent_change_sql() -> str:
+    """An opportunity (f) had a status change on or after the day the update interval
+    (%(update_months)s months) reaches back to from %(as_of)s."""
+    return (
+        "coalesce(f.status_since_date_key >= to_char("
+        "%(as_of)s::date - make_interval(months => %(update_months)s), 'YYYYMMDD')::int, false)"
+    )
+
+
+def time_in_delivery_sql(join: str = "", where: str = "TRUE") -> str:
+    """Each opportunity's latest move from in delivery to delivered (of those ``join`` and
+    ``where`` keep) and its working days in delivery: it entered delivery
+    days_in_previous_status before changed_at (UK dates, %(tz)s)."""
+    local = "AT TIME ZONE %(tz)s"
     wd_cycle = working_days_sql(
         f"((c.changed_at - c.days_in_previous_status * interval '1 day') {local})::date",
         f"(c.changed_at {local})::date",
     )
+    return f"""SELECT DISTINCT ON (c.opportunity_id) c.opportunity_id, {wd_cycle} AS working_days
+    FROM fact_status_change c
+    {join}
+    WHERE c.to_status_key = (SELECT status_key FROM dim_status WHERE status_code = 'delivered')
+      AND c.from_status_key = (
+          SELECT status_key FROM dim_status WHERE status_code = 'in_delivery')
+      AND c.days_in_previous_status IS NOT NULL
+      AND {where}
+    ORDER BY c.opportunity_id, c.changed_at DESC, c.status_change_id DESC"""
+
+
+def _sql(ctx: Context) -> str:
+    filters = ctx.filters
+    submitted_day = key_to_date("f.submitted_date_key")
     wd_open = working_days_sql("o.submitted_on", "%(as_of)s::date")
     buckets = ", ".join(f"coalesce(b{i}, 0)" for i in range(len(AGE_BUCKETS)))
     lead = (
@@ -105,16 +153,7 @@ WITH f AS MATERIALIZED (
 ), promise AS (
     -- The first answer: the first day in triage, or for an opportunity rejected or merged
     -- without triage, the day it was closed. Withdrawn untriaged: the submitter's own move.
-    SELECT CASE
-               WHEN f.triaged_date_key IS NOT NULL THEN
-                   CASE WHEN {wd_triaged} <= %(deadline)s THEN 'on_time' ELSE 'late' END
-               WHEN s.status_code = 'withdrawn' THEN 'withdrawn'
-               WHEN s.status_code IN ('rejected', 'duplicate') AND f.closed_date_key IS NOT NULL
-               THEN CASE WHEN {wd_closed} <= %(deadline)s THEN 'on_time' ELSE 'late' END
-               WHEN s.status_code = 'submitted' THEN
-                   CASE WHEN {wd_waiting} <= %(deadline)s THEN 'waiting' ELSE 'overdue' END
-               ELSE 'unknown'
-           END AS outcome
+    SELECT {promise_outcome_sql()} AS outcome
     FROM f
     JOIN dim_status s ON s.status_key = f.status_key
     WHERE {filters.in_period("f.submitted_date_key")}
@@ -122,22 +161,12 @@ WITH f AS MATERIALIZED (
     -- The (latest) move from in delivery to delivered of each opportunity delivered in the
     -- period; days_in_previous_status says when it entered delivery. One pass over the
     -- changes, filtered by status key.
-    SELECT DISTINCT ON (c.opportunity_id) c.opportunity_id, {wd_cycle} AS working_days
-    FROM fact_status_change c
-    JOIN f ON f.opportunity_id = c.opportunity_id
-    WHERE c.to_status_key = (SELECT status_key FROM dim_status WHERE status_code = 'delivered')
-      AND c.from_status_key = (
-          SELECT status_key FROM dim_status WHERE status_code = 'in_delivery')
-      AND c.days_in_previous_status IS NOT NULL
-      AND {filters.in_period("f.delivered_date_key")}
-    ORDER BY c.opportunity_id, c.changed_at DESC, c.status_change_id DESC
+    {time_in_delivery_sql("JOIN f ON f.opportunity_id = c.opportunity_id", filters.in_period("f.delivered_date_key"))}
 ), open_now AS (
     SELECT f.opportunity_id, f.status_key, f.owner_person_key, s.status_code,
            {submitted_day} AS submitted_on, %(as_of)s::date - {submitted_day} AS age,
            -- Its status changed on or after the day the update interval reaches back to.
-           coalesce(f.status_since_date_key >= to_char(
-               %(as_of)s::date - make_interval(months => %(update_months)s), 'YYYYMMDD')::int,
-               false) AS recent
+           {recent_change_sql()} AS recent
     FROM f JOIN dim_status s ON s.status_key = f.status_key AND s.is_open
 ), overdue AS (
     -- Open now: "submitted" past its first-response deadline, or any other open state
@@ -150,9 +179,7 @@ WITH f AS MATERIALIZED (
     GROUP BY o.owner_person_key
 )
 SELECT
-    (SELECT json_agg(json_build_array(w.week, coalesce(e.submitted, 0), coalesce(e.delivered, 0))
-                     ORDER BY w.week)
-     FROM weeks w LEFT JOIN events e ON e.week = w.week)::text AS throughput,
+{_THROUGHPUT}
     (SELECT json_build_array(
         (SELECT json_build_array({lead.format(col="days_submitted_to_triage")}) FROM f
          WHERE {filters.in_period("f.triaged_date_key")}),
@@ -231,9 +258,7 @@ WITH bounds AS (
     GROUP BY d.week_start_date
 )
 SELECT
-    (SELECT json_agg(json_build_array(w.week, coalesce(e.submitted, 0), coalesce(e.delivered, 0))
-                     ORDER BY w.week)
-     FROM weeks w LEFT JOIN events e ON e.week = w.week)::text AS throughput,
+{_THROUGHPUT}
     json_build_array({lead("st")}, {lead("sd")}, {lead("bd")})::text AS lead_times,
     (SELECT json_agg(json_build_array(s.label, {totals}) ORDER BY s.workflow_position)
      FROM dim_status s

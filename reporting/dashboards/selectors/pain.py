@@ -32,6 +32,25 @@ HEAT_BUCKETS = 5
 NO_STEP = "No step given"
 NO_DEPARTMENT = "No department given"
 
+# The heat map's rows (both statements): journeys × their steps (and a no-step column), with
+# the open cells of `cells`.
+_HEAT = """    (SELECT json_agg(json_build_array(j.name, st.position, coalesce(st.name, ''),
+                                      coalesce(c.n, 0), coalesce(c.impact, 0),
+                                      coalesce(c.scored, 0))
+                     ORDER BY j.name, j.journey_key, st.position NULLS LAST)
+     FROM journeys j
+     JOIN LATERAL (
+         SELECT s.step_key, s.position, s.name FROM dim_journey_step s
+         WHERE s.journey_key = j.journey_key
+           AND (NOT s.is_retired OR EXISTS (
+                SELECT 1 FROM cells c WHERE c.step_key = s.step_key))
+         UNION ALL SELECT NULL, NULL, NULL
+     ) st ON TRUE
+     LEFT JOIN cells c ON c.journey_key = j.journey_key
+          AND c.step_key IS NOT DISTINCT FROM st.step_key
+     WHERE st.step_key IS NOT NULL OR c.n > 0)::text AS heat,"""
+
+
 SQL = """
 WITH f AS MATERIALIZED (
     SELECT f.opportunity_id, f.journey_key, f.step_key, f.department_key, f.impact,
@@ -50,21 +69,7 @@ WITH f AS MATERIALIZED (
     FROM open_f o WHERE o.journey_key IS NOT NULL GROUP BY 1, 2
 )
 SELECT
-    (SELECT json_agg(json_build_array(j.name, st.position, coalesce(st.name, ''),
-                                      coalesce(c.n, 0), coalesce(c.impact, 0),
-                                      coalesce(c.scored, 0))
-                     ORDER BY j.name, j.journey_key, st.position NULLS LAST)
-     FROM journeys j
-     JOIN LATERAL (
-         SELECT s.step_key, s.position, s.name FROM dim_journey_step s
-         WHERE s.journey_key = j.journey_key
-           AND (NOT s.is_retired OR EXISTS (
-                SELECT 1 FROM cells c WHERE c.step_key = s.step_key))
-         UNION ALL SELECT NULL, NULL, NULL
-     ) st ON TRUE
-     LEFT JOIN cells c ON c.journey_key = j.journey_key
-          AND c.step_key IS NOT DISTINCT FROM st.step_key
-     WHERE st.step_key IS NOT NULL OR c.n > 0)::text AS heat,
+{heat}
     (SELECT json_agg(json_build_array(name, debt, lifecycle, n, impact)
                      ORDER BY impact DESC, name)
      FROM (
@@ -142,21 +147,7 @@ WITH cells AS (
     GROUP BY theme_key
 )
 SELECT
-    (SELECT json_agg(json_build_array(j.name, st.position, coalesce(st.name, ''),
-                                      coalesce(c.n, 0), coalesce(c.impact, 0),
-                                      coalesce(c.scored, 0))
-                     ORDER BY j.name, j.journey_key, st.position NULLS LAST)
-     FROM journeys j
-     JOIN LATERAL (
-         SELECT s.step_key, s.position, s.name FROM dim_journey_step s
-         WHERE s.journey_key = j.journey_key
-           AND (NOT s.is_retired OR EXISTS (
-                SELECT 1 FROM cells c WHERE c.step_key = s.step_key))
-         UNION ALL SELECT NULL, NULL, NULL
-     ) st ON TRUE
-     LEFT JOIN cells c ON c.journey_key = j.journey_key
-          AND c.step_key IS NOT DISTINCT FROM st.step_key
-     WHERE st.step_key IS NOT NULL OR c.n > 0)::text AS heat,
+{heat}
     (SELECT json_agg(json_build_array(name, debt, lifecycle, n, impact)
                      ORDER BY impact DESC, name)
      FROM (
@@ -195,6 +186,7 @@ def pain_section(ctx: Context) -> Section:
     filters = ctx.filters
     data = ctx.row(
         AGGREGATED_SQL.format(
+            heat=_HEAT,
             slice=slice_where(filters),
             by_journey=slice_where(filters, by=("journey",)),
             by_department=slice_where(filters, by=("department",)),
@@ -206,6 +198,7 @@ def pain_section(ctx: Context) -> Section:
         )
         if ctx.aggregated()
         else SQL.format(
+            heat=_HEAT,
             where=filters.where("f"),
             journey_filter="j.journey_key = %(journey)s" if filters.journey is not None else "TRUE",
             theme_filter="t.dna_theme_key = %(theme)s" if filters.theme is not None else "TRUE",

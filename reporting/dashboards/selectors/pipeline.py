@@ -25,13 +25,9 @@ TOP_REASONS = 5
 NO_REASON = "No reason recorded (or the opportunity is restricted)"
 OTHER_REASONS = "Other reasons"
 
-SQL = """
-WITH f AS MATERIALIZED (
-    SELECT f.opportunity_id, f.status_key, f.triaged_date_key, f.assessing_date_key,
-           f.backlog_date_key, f.in_delivery_date_key, f.delivered_date_key, f.benefits_date_key
-    FROM fact_opportunity f
-    WHERE {where}
-), pos AS (
+# Pieces both statements (over ddi and over the aggregates) and the aggregates' build use.
+# The workflow position of each stage a milestone date stands for.
+POSITIONS_CTE = """pos AS (
     SELECT max(workflow_position) FILTER (WHERE status_code = 'triage') AS triage,
            max(workflow_position) FILTER (WHERE status_code = 'assessing') AS assessing,
            max(workflow_position) FILTER (WHERE status_code = 'backlog') AS backlog,
@@ -39,17 +35,67 @@ WITH f AS MATERIALIZED (
            max(workflow_position) FILTER (WHERE status_code = 'delivered') AS delivered,
            max(workflow_position) FILTER (WHERE status_code = 'benefits_realised') AS benefits
     FROM dim_status
-), furthest AS (
-    -- The furthest point along the workflow each reached: its current state, or any stage
-    -- it has a milestone date for (a rejected one may have been assessed first).
-    SELECT coalesce(greatest(
-               cur.workflow_position,
+)"""
+
+
+def furthest_sql(status: str = "cur") -> str:
+    """The furthest point along the workflow an opportunity (f, its current dim_status row
+    ``status``) reached: its current state, or any stage it has a milestone date for (a
+    rejected one may have been assessed first). Needs POSITIONS_CTE as pos."""
+    return f"""coalesce(greatest(
+               {status}.workflow_position,
                CASE WHEN f.triaged_date_key IS NOT NULL THEN pos.triage END,
                CASE WHEN f.assessing_date_key IS NOT NULL THEN pos.assessing END,
                CASE WHEN f.backlog_date_key IS NOT NULL THEN pos.backlog END,
                CASE WHEN f.in_delivery_date_key IS NOT NULL THEN pos.in_delivery END,
                CASE WHEN f.delivered_date_key IS NOT NULL THEN pos.delivered END,
-               CASE WHEN f.benefits_date_key IS NOT NULL THEN pos.benefits END), 1) AS position
+               CASE WHEN f.benefits_date_key IS NOT NULL THEN pos.benefits END), 1)"""
+
+
+def rejections_sql(opportunities: str) -> str:
+    """The reason given when each currently rejected opportunity of ``opportunities`` (a
+    relation named f with opportunity_id and status_key) was (last) rejected."""
+    return (
+        "SELECT DISTINCT ON (c.opportunity_id) c.opportunity_id, c.reason "
+        "FROM fact_status_change c "
+        f"JOIN {opportunities} f ON f.opportunity_id = c.opportunity_id "
+        "AND f.status_key = c.to_status_key "
+        "WHERE c.to_status_key = (SELECT status_key FROM dim_status WHERE status_code = 'rejected') "
+        "ORDER BY c.opportunity_id, c.changed_at DESC, c.status_change_id DESC"
+    )
+
+
+_BY_STATE = """    (SELECT json_agg(json_build_array(s.status_code, s.label, coalesce(n.n, 0), s.stage)
+                     ORDER BY s.workflow_position NULLS LAST, s.status_key)
+     FROM dim_status s
+     LEFT JOIN (SELECT status_key, {count} AS n FROM f GROUP BY status_key) n
+       ON n.status_key = s.status_key
+     WHERE s.stage <> 'draft')::text AS by_state,"""
+_FUNNEL = """    (SELECT json_agg(json_build_array(status_code, label, reached) ORDER BY workflow_position)
+     FROM (
+         SELECT s.status_code, s.label, s.workflow_position,
+                sum(coalesce(r.n, 0)) OVER (ORDER BY s.workflow_position DESC) AS reached
+         FROM dim_status s LEFT JOIN reached r ON r.position = s.workflow_position
+         WHERE s.workflow_position >= 1
+     ) funnel)::text AS funnel,"""
+_PIECES = {
+    "positions": POSITIONS_CTE,
+    "furthest": furthest_sql(),
+    "rejections": rejections_sql("f"),
+    "funnel": _FUNNEL,
+    "by_state_count": _BY_STATE.replace("{count}", "count(*)"),
+    "by_state_sum": _BY_STATE.replace("{count}", "sum(n)"),
+}
+
+SQL = """
+WITH f AS MATERIALIZED (
+    SELECT f.opportunity_id, f.status_key, f.triaged_date_key, f.assessing_date_key,
+           f.backlog_date_key, f.in_delivery_date_key, f.delivered_date_key, f.benefits_date_key
+    FROM fact_opportunity f
+    WHERE {where}
+), {positions}, furthest AS (
+    -- The furthest point along the workflow each reached (furthest_sql).
+    SELECT {furthest} AS position
     FROM f
     CROSS JOIN pos
     JOIN dim_status cur ON cur.status_key = f.status_key
@@ -57,26 +103,11 @@ WITH f AS MATERIALIZED (
     SELECT position, count(*) AS n FROM furthest GROUP BY position
 ), rejections AS (
     -- The reason given when each currently rejected opportunity was (last) rejected.
-    SELECT DISTINCT ON (c.opportunity_id) c.reason
-    FROM fact_status_change c
-    JOIN f ON f.opportunity_id = c.opportunity_id AND f.status_key = c.to_status_key
-    WHERE c.to_status_key = (SELECT status_key FROM dim_status WHERE status_code = 'rejected')
-    ORDER BY c.opportunity_id, c.changed_at DESC, c.status_change_id DESC
+    {rejections}
 )
 SELECT
-    (SELECT json_agg(json_build_array(s.status_code, s.label, coalesce(n.n, 0), s.stage)
-                     ORDER BY s.workflow_position NULLS LAST, s.status_key)
-     FROM dim_status s
-     LEFT JOIN (SELECT status_key, count(*) AS n FROM f GROUP BY status_key) n
-       ON n.status_key = s.status_key
-     WHERE s.stage <> 'draft')::text AS by_state,
-    (SELECT json_agg(json_build_array(status_code, label, reached) ORDER BY workflow_position)
-     FROM (
-         SELECT s.status_code, s.label, s.workflow_position,
-                sum(coalesce(r.n, 0)) OVER (ORDER BY s.workflow_position DESC) AS reached
-         FROM dim_status s LEFT JOIN reached r ON r.position = s.workflow_position
-         WHERE s.workflow_position >= 1
-     ) funnel)::text AS funnel,
+{by_state_count}
+{funnel}
     (SELECT json_agg(json_build_array(reason, n) ORDER BY n DESC, reason)
      FROM (
     SELECT coalesce(nullif(btrim(reason), ''), '') AS reason, count(*) AS n
@@ -98,19 +129,8 @@ WITH f AS MATERIALIZED (
     SELECT position, sum(n) AS n FROM f GROUP BY position
 )
 SELECT
-    (SELECT json_agg(json_build_array(s.status_code, s.label, coalesce(n.n, 0), s.stage)
-                     ORDER BY s.workflow_position NULLS LAST, s.status_key)
-     FROM dim_status s
-     LEFT JOIN (SELECT status_key, sum(n) AS n FROM f GROUP BY status_key) n
-       ON n.status_key = s.status_key
-     WHERE s.stage <> 'draft')::text AS by_state,
-    (SELECT json_agg(json_build_array(status_code, label, reached) ORDER BY workflow_position)
-     FROM (
-         SELECT s.status_code, s.label, s.workflow_position,
-                sum(coalesce(r.n, 0)) OVER (ORDER BY s.workflow_position DESC) AS reached
-         FROM dim_status s LEFT JOIN reached r ON r.position = s.workflow_position
-         WHERE s.workflow_position >= 1
-     ) funnel)::text AS funnel,
+{by_state_sum}
+{funnel}
     (SELECT json_agg(json_build_array(reason, n) ORDER BY n DESC, reason)
      FROM (SELECT reason, sum(n) AS n FROM f WHERE reason IS NOT NULL GROUP BY 1) r
     )::text AS reasons
@@ -125,8 +145,8 @@ def _sql(ctx: Context) -> str:
             where += " AND a.date_key >= %(start_key)s"
         if filters.end:
             where += " AND a.date_key <= %(end_key)s"
-        return AGGREGATED_SQL.format(where=where)
-    return SQL.format(where=filters.where("f", period_column="submitted_date_key"))
+        return AGGREGATED_SQL.format(where=where, **_PIECES)
+    return SQL.format(where=filters.where("f", period_column="submitted_date_key"), **_PIECES)
 
 
 def pipeline_section(ctx: Context) -> Section:

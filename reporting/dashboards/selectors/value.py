@@ -27,6 +27,28 @@ INTRO = (
 MIN_RELIABLE = 5
 NO_JOURNEY = "No journey given"
 
+
+def assessors_sql(opportunities: str) -> str:
+    """Who completed the assessment of each of ``opportunities`` (a relation with
+    opportunity_id): the actor of its first move into the backlog (which needs a score)."""
+    return f"""SELECT DISTINCT ON (c.opportunity_id) c.opportunity_id, c.actor_person_key
+    FROM {opportunities} k
+    JOIN fact_status_change c ON c.opportunity_id = k.opportunity_id
+    JOIN dim_status s ON s.status_key = c.to_status_key AND s.status_code = 'backlog'
+    ORDER BY c.opportunity_id, c.changed_at, c.status_change_id"""
+
+
+# Cumulative benefit by month (both statements), from `months` and `benefits`.
+_CUMULATIVE = """    (SELECT json_agg(json_build_array(month, n, cash, total_cash, total_hours) ORDER BY month)
+     FROM (
+        SELECT m.month, coalesce(b.n, 0) AS n, coalesce(b.cash, 0) AS cash,
+               sum(coalesce(b.cash, 0)) OVER w AS total_cash,
+               sum(coalesce(b.hours, 0)) OVER w AS total_hours
+        FROM months m LEFT JOIN benefits b ON b.month = m.month
+        WINDOW w AS (ORDER BY m.month)
+     ) t)::text AS cumulative,"""
+
+
 SQL = """
 WITH f AS MATERIALIZED (
     SELECT f.opportunity_id, f.journey_key, f.delivered_date_key, f.hours_per_year,
@@ -38,11 +60,7 @@ WITH f AS MATERIALIZED (
     WHERE f.realised_cash_per_year IS NOT NULL AND f.estimated_cash_per_year > 0
 ), assessors AS (
     -- Who completed the assessment: the first move into the backlog (which needs a score).
-    SELECT DISTINCT ON (c.opportunity_id) c.opportunity_id, c.actor_person_key
-    FROM calibrated k
-    JOIN fact_status_change c ON c.opportunity_id = k.opportunity_id
-    JOIN dim_status s ON s.status_key = c.to_status_key AND s.status_code = 'backlog'
-    ORDER BY c.opportunity_id, c.changed_at, c.status_change_id
+    {assessors}
 ), months AS (
     SELECT g::date AS month
     FROM generate_series(
@@ -74,14 +92,7 @@ SELECT
         FROM f JOIN dim_date d ON d.date_key = f.delivered_date_key
         GROUP BY d.fiscal_year, d.fiscal_quarter
      ) q)::text AS by_quarter,
-    (SELECT json_agg(json_build_array(month, n, cash, total_cash, total_hours) ORDER BY month)
-     FROM (
-        SELECT m.month, coalesce(b.n, 0) AS n, coalesce(b.cash, 0) AS cash,
-               sum(coalesce(b.cash, 0)) OVER w AS total_cash,
-               sum(coalesce(b.hours, 0)) OVER w AS total_hours
-        FROM months m LEFT JOIN benefits b ON b.month = m.month
-        WINDOW w AS (ORDER BY m.month)
-     ) t)::text AS cumulative,
+{cumulative}
     (SELECT json_agg(json_build_array(name, n, est, real) ORDER BY real / est DESC, name)
      FROM (
         SELECT coalesce(j.name, '') AS name, count(*) AS n,
@@ -144,14 +155,7 @@ SELECT
         WHERE {slice} AND {in_period}
         GROUP BY d.fiscal_year, d.fiscal_quarter
      ) q)::text AS by_quarter,
-    (SELECT json_agg(json_build_array(month, n, cash, total_cash, total_hours) ORDER BY month)
-     FROM (
-        SELECT m.month, coalesce(b.n, 0) AS n, coalesce(b.cash, 0) AS cash,
-               sum(coalesce(b.cash, 0)) OVER w AS total_cash,
-               sum(coalesce(b.hours, 0)) OVER w AS total_hours
-        FROM months m LEFT JOIN benefits b ON b.month = m.month
-        WINDOW w AS (ORDER BY m.month)
-     ) t)::text AS cumulative,
+{cumulative}
     (SELECT json_agg(json_build_array(name, n, est, real) ORDER BY real / est DESC, name)
      FROM (
         SELECT coalesce(j.name, '') AS name, sum(a.n) AS n,
@@ -201,6 +205,7 @@ def value_section(ctx: Context) -> Section:
     where_any = ctx.filters.where("f")
     data = ctx.row(
         AGGREGATED_SQL.format(
+            cumulative=_CUMULATIVE,
             slice=slice_where(ctx.filters),
             by_journey=slice_where(ctx.filters, by=("journey",)),
             in_period=ctx.filters.in_period("a.date_key"),
@@ -208,6 +213,8 @@ def value_section(ctx: Context) -> Section:
         )
         if ctx.aggregated()
         else SQL.format(
+            cumulative=_CUMULATIVE,
+            assessors=assessors_sql("calibrated"),
             where_delivered=ctx.filters.where("f", period_column="delivered_date_key")
             + " AND f.delivered_date_key IS NOT NULL",
             where_any=where_any,
